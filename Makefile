@@ -1,0 +1,36 @@
+# FlowJAX reparameterization patch kit. `make help` lists the targets.
+# Variables: FLOWJAX_DIR (checkout, default build/flowjax), FORCE=1, UPSTREAM_TAG, ORDER.
+SHELL := /bin/bash
+PYTHON ?= python3
+KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
+export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER
+
+.DEFAULT_GOAL := help
+.PHONY: help apply test test-fast env drift patches refresh lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+apply: ## fetch + verify the pinned sdist, make build/flowjax, git am patches/series
+	@$(KIT) apply
+
+test: ## kit tests, new tests + upstream suite, drift and ruff checks (builds .venv)
+	@$(KIT) test
+
+test-fast: ## as `make test` without upstream's own suite (the edit loop)
+	@$(KIT) test --fast
+
+env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
+	@$(KIT) env
+
+drift: ## check the patches add exactly what flowjax_tests/ and docs_additions/ hold
+	@$(KIT) drift
+
+patches: ## rebuild the patches from flowjax_tests/ and docs_additions/
+	@$(KIT) patches
+
+refresh: ## export the checkout's commits back to patches/ and the sources
+	@$(KIT) refresh
+
+lint: ## ruff over the kit's own code
+	@.venv/bin/ruff check scripts tests && .venv/bin/ruff format --check scripts tests

@@ -1,0 +1,1 @@
+"""FlowJAX reparameterization patch kit: apply, test and export an upstream patch series."""

@@ -1,0 +1,228 @@
+"""`make apply`: bring a checkout to base + series, idempotently and without losing work."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit import gitutil
+from kit.checkout import create_from_sdist, mark
+from kit.config import Kit, Pin
+from kit.log import KitError, info, step
+from kit.series import Patch, read_series
+
+APPLIED_KEY = "flowjax-kit.applied"
+PREVIOUS_REF = "refs/flowjax-kit/previous"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the series goes: a repository, its base commit and the series branch."""
+
+    repo: Path
+    base: str
+    base_name: str
+    branch: str
+    mode: str
+
+
+def expected_trees(repo: Path, base: str, patches: list[Patch]) -> list[str]:
+    """Tree hashes after each patch, applied to `base` in a scratch index.
+
+    Stops at the first patch that does not apply; the working tree is never touched.
+    """
+    trees: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+        gitutil.run(repo, "read-tree", base, env=env)
+        for patch in patches:
+            applied = gitutil.run(repo, "apply", "--cached", str(patch.path), env=env, check=False)
+            if applied.returncode != 0:
+                break
+            trees.append(gitutil.run(repo, "write-tree", env=env).stdout.strip())
+    return trees
+
+
+def commits_above(repo: Path, base: str, head: str) -> list[str]:
+    """Commits from `base` (exclusive) to `head`, oldest first; None-safe for merges."""
+    listed = gitutil.out(repo, "rev-list", "--reverse", "--first-parent", f"{base}..{head}")
+    return listed.split()
+
+
+def resolve_target(kit: Kit, pin: Pin, tag: str) -> Target | None:
+    """Classify `kit.checkout`; None means there is nothing there yet."""
+    repo = kit.checkout
+    if not repo.exists() or (repo.is_dir() and not any(repo.iterdir())):
+        return None
+    if not gitutil.is_repo(repo):
+        raise KitError(f"{repo} exists and is not a git repository; not touching it")
+    if gitutil.get_config(repo, "flowjax-kit.mode") == "sdist":
+        version = gitutil.get_config(repo, "flowjax-kit.version")
+        if version != pin.version:
+            raise KitError(
+                f"{repo} holds FlowJAX {version} but the pin is {pin.version}: "
+                "run `make apply FORCE=1` to rebuild it (the old one is moved aside, not deleted)"
+            )
+        base = gitutil.rev(repo, pin.base_tag)
+        if base is None:
+            raise KitError(f"{repo}: base tag {pin.base_tag} is missing; FORCE=1 rebuilds it")
+        return Target(repo, base, pin.base_tag, pin.branch, "sdist")
+    base = gitutil.rev(repo, tag)
+    if base is None:
+        raise KitError(
+            f"{repo}: no tag {tag} in this clone; run `git fetch --tags` there "
+            "or name the release tag with UPSTREAM_TAG="
+        )
+    return Target(repo, base, tag, pin.branch, "clone")
+
+
+def uncommitted(repo: Path) -> list[str]:
+    """Paths with local edits, or a one-item list naming a `git am` in progress."""
+    if (repo / ".git" / "rebase-apply").exists():
+        return [f"a `git am` in progress; finish it or run `git -C {repo} am --abort`"]
+    return gitutil.dirty(repo)
+
+
+def record_applied(repo: Path) -> None:
+    """Remember HEAD as the kit's own state: a later `make apply` may rebuild from it."""
+    gitutil.run(repo, "config", "--local", APPLIED_KEY, gitutil.out(repo, "rev-parse", "HEAD"))
+
+
+def _check_clean(target: Target) -> None:
+    repo = target.repo
+    changed = uncommitted(repo)
+    if changed:
+        raise KitError(
+            f"{repo} has uncommitted changes ({changed[0]}"
+            f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''}): commit them and run "
+            "`make refresh`, or stash them; `make apply` will not overwrite them"
+        )
+
+
+def _enter_branch(target: Target) -> None:
+    """Check out the series branch; in a user's clone, create it from the release tag."""
+    repo, branch = target.repo, target.branch
+    current = gitutil.current_branch(repo)
+    if current == branch:
+        return
+    if target.mode == "sdist":
+        raise KitError(f"{repo} is on {current or 'a detached HEAD'}, not {branch}; `git -C {repo} switch {branch}` first")
+    if gitutil.rev(repo, f"refs/heads/{branch}") is None:
+        gitutil.run(repo, "switch", "--quiet", "--create", branch, target.base)
+        info(f"created branch {branch} from {target.base_name} (you were on {current or 'a detached HEAD'})")
+    else:
+        gitutil.run(repo, "switch", "--quiet", branch)
+        info(f"switched to {branch} (you were on {current or 'a detached HEAD'})")
+    mark(repo, "clone", target.base_name)
+
+
+def _not_series(target: Target, n_commits: int) -> KitError:
+    return KitError(
+        f"{target.repo}: branch {target.branch} has {n_commits} commit(s) above {target.base_name} "
+        "that are not the patch series: run `make refresh` to export them to patches/, "
+        "or `make apply FORCE=1` to start over (the old branch is kept as a backup)"
+    )
+
+
+def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
+    proc = gitutil.run(
+        target.repo,
+        "am", "--quiet", "--committer-date-is-author-date", "--whitespace=nowarn", str(patch.path),
+        env=gitutil.kit_env(),
+        check=False,
+    )
+    if proc.returncode == 0:
+        return
+    text = proc.stdout + proc.stderr
+    gitutil.run(target.repo, "am", "--abort", check=False)
+    where = re.search(r"error: (patch failed: \S+|\S+: (does not exist in index|already exists in index))", text)
+    detail = where.group(1) if where else (text.strip().splitlines() or ["git am failed"])[0]
+    raise KitError(f"{patch.name} does not apply: {detail}; checkout left at {last_good}")
+
+
+def _backup_name(base: Path | str) -> str:
+    return f"{base}-backup-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def force_aside(kit: Kit, pin: Pin, tag: str) -> None:
+    """Move the current state out of the way without deleting anything."""
+    target = _resolve_loosely(kit)
+    if target is None:
+        return
+    if target == "sdist":
+        aside = Path(_backup_name(kit.checkout))
+        kit.checkout.replace(aside)
+        info(f"FORCE: moved the old checkout to {aside}")
+        return
+    repo, branch = kit.checkout, pin.branch
+    if gitutil.dirty(repo):
+        raise KitError(f"{repo} has uncommitted changes; commit or stash them first (FORCE keeps branches, not edits)")
+    if gitutil.rev(repo, f"refs/heads/{branch}") is not None:
+        backup = _backup_name(f"backup/{branch}")
+        if gitutil.current_branch(repo) == branch:
+            gitutil.run(repo, "switch", "--quiet", "--detach", tag)
+        gitutil.run(repo, "branch", "-m", branch, backup)
+        info(f"FORCE: renamed branch {branch} to {backup}")
+
+
+def _resolve_loosely(kit: Kit) -> str | None:
+    repo = kit.checkout
+    if not repo.exists() or (repo.is_dir() and not any(repo.iterdir())):
+        return None
+    if not gitutil.is_repo(repo):
+        raise KitError(f"{repo} exists and is not a git repository; not touching it")
+    return "sdist" if gitutil.get_config(repo, "flowjax-kit.mode") == "sdist" else "clone"
+
+
+def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False) -> None:
+    """Apply the series to `kit.checkout`, creating it from the sdist when absent.
+
+    Raises:
+        KitError: On bad input, local work in the way, or a patch that does not apply.
+    """
+    patches = read_series(kit.patches)
+    tag = tag or pin.tag
+    if force:
+        force_aside(kit, pin, tag)
+    target = resolve_target(kit, pin, tag)
+    if target is None:
+        create_from_sdist(kit, pin)
+        target = resolve_target(kit, pin, tag)
+        assert target is not None
+    _check_clean(target)
+    _enter_branch(target)
+    repo = target.repo
+    head = gitutil.out(repo, "rev-parse", "HEAD")
+    if gitutil.run(repo, "merge-base", "--is-ancestor", target.base, head, check=False).returncode:
+        raise KitError(f"{repo}: branch {target.branch} does not start from {target.base_name}")
+    trees = expected_trees(repo, target.base, patches)
+    commits = commits_above(repo, target.base, head)
+    have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
+    if have == trees[: len(have)] and len(have) <= len(trees):
+        start = len(have)
+    elif head == gitutil.get_config(repo, APPLIED_KEY):
+        info(f"the series changed since the last apply; re-applying it on {target.base_name}")
+        gitutil.run(repo, "update-ref", PREVIOUS_REF, head)
+        gitutil.run(repo, "switch", "--quiet", "--force-create", target.branch, target.base)
+        start = 0
+    else:
+        raise _not_series(target, len(commits))
+    if start == len(patches):
+        info(f"series already applied ({len(patches)} patches on {target.branch}); nothing changed")
+        record_applied(repo)
+        return
+    last_good = patches[start - 1].name if start else target.base_name
+    with step(f"apply {len(patches) - start} patch(es) to {repo}"):
+        for patch in patches[start:]:
+            _apply_one(target, patch, last_good)
+            info(f"  applied {patch.name}")
+            last_good = patch.name
+    record_applied(repo)
+    info(
+        f"checkout {repo}, branch {target.branch}: {len(patches)} patch(es) on "
+        f"{target.base_name}. Next: `make test`"
+    )

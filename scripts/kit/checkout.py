@@ -1,0 +1,60 @@
+"""Make a git checkout of the pinned release from its verified sdist."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+
+from kit import gitutil
+from kit.config import Kit, Pin
+from kit.fetch import fetch_sdist, verify
+from kit.log import KitError, step
+
+# Kept out of `git status` in the kit's checkout (written to .git/info/exclude, not committed):
+# what tests, docs builds and editable installs leave behind, so they never read as local edits.
+EXCLUDES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/", "*.egg-info/", "docs/_build/")
+
+
+def mark(repo: Path, mode: str, version: str) -> None:
+    """Record in the repository's config that the kit manages this series branch."""
+    gitutil.run(repo, "config", "--local", "flowjax-kit.mode", mode)
+    gitutil.run(repo, "config", "--local", "flowjax-kit.version", version)
+
+
+def create_from_sdist(kit: Kit, pin: Pin) -> None:
+    """Fetch, verify and unpack the sdist into `kit.checkout` as a git repo with a base commit.
+
+    The tree is built in a temporary sibling directory and moved into place only when the
+    base commit and tag exist, so a failure leaves no half-made checkout.
+    """
+    sdist = fetch_sdist(kit.index_url, pin.package, pin.version, kit.cache)
+    verify(sdist, pin.sha256)
+    dest = kit.checkout
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    try:
+        with step(f"unpack {sdist.name} and commit it as {pin.base_tag}"):
+            with tarfile.open(sdist) as tar:
+                tar.extractall(tmp, filter="data")
+            tops = list(tmp.iterdir())
+            if len(tops) != 1 or not tops[0].is_dir():
+                raise KitError(f"{sdist}: expected one top-level directory in the sdist")
+            repo = tops[0]
+            gitutil.run(repo, "init", "--quiet", "--initial-branch", "upstream")
+            exclude = repo / ".git" / "info" / "exclude"
+            exclude.parent.mkdir(exist_ok=True)
+            exclude.write_text("".join(f"{p}\n" for p in EXCLUDES))
+            gitutil.run(repo, "add", "--all", "--force", ".")
+            message = f"{pin.package} {pin.version} (PyPI sdist, sha256 {pin.sha256})"
+            env = gitutil.kit_env(author=True, fixed_date=True)
+            gitutil.run(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message, env=env)
+            gitutil.run(repo, "tag", pin.base_tag)
+            gitutil.run(repo, "switch", "--quiet", "--create", pin.branch)
+            mark(repo, "sdist", pin.version)
+            if dest.is_dir():
+                dest.rmdir()  # only an empty directory gets here
+            repo.replace(dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,88 @@
+"""Command-line interface: one subcommand per Makefile target."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from kit import apply, env, sources, testrun
+from kit.config import Kit, Pin, load_kit, load_pin
+from kit.log import KitError, info
+
+
+def _require_checkout(kit: Kit, pin: Pin) -> apply.Target:
+    target = apply.resolve_target(kit, pin, os.environ.get("UPSTREAM_TAG") or pin.tag)
+    if target is None:
+        raise KitError(f"no checkout at {kit.checkout}; run `make apply` first")
+    return target
+
+
+def cmd_apply(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    apply.apply(kit, pin, tag=os.environ.get("UPSTREAM_TAG") or None, force=os.environ.get("FORCE") == "1")
+    return 0
+
+
+def cmd_drift(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    problems = sources.drift(kit, pin)
+    for problem in problems:
+        print(f"kit: drift: {problem}", file=sys.stderr)
+    if not problems:
+        info(f"no drift: {len(pin.sources)} source(s) match the series")
+    return 1 if problems else 0
+
+
+def cmd_patches(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin)
+    sources.regenerate(kit, pin, target.base)
+    info("patches rebuilt from the sources; `make apply` puts them on the checkout")
+    return 0
+
+
+def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin)
+    if changed := apply.uncommitted(target.repo):
+        raise KitError(f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits")
+    names = sources.refresh(kit, pin, target.repo, target.base)
+    apply.record_applied(target.repo)
+    info(f"exported {len(names)} commit(s) above {target.base_name} to {kit.patches}")
+    return 0
+
+
+def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    info(f"python: {env.ensure_env(kit)}")
+    return 0
+
+
+def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    return testrun.test(
+        kit, pin, fast=args.fast, upstream_first=os.environ.get("ORDER") == "upstream-first",
+        tag=os.environ.get("UPSTREAM_TAG") or None,
+    )
+
+
+COMMANDS = {
+    "apply": (cmd_apply, "fetch and verify the pinned sdist, make the checkout, apply the series"),
+    "drift": (cmd_drift, "check the patches add exactly flowjax_tests/ and docs_additions/"),
+    "patches": (cmd_patches, "rebuild the patches from flowjax_tests/ and docs_additions/"),
+    "refresh": (cmd_refresh, "export the checkout's commits to patches/ and the sources"),
+    "env": (cmd_env, "create or update .venv from requirements.lock"),
+    "test": (cmd_test, "run every stage that proves the patches"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; a KitError becomes one `kit: error:` line and exit status 1."""
+    parser = argparse.ArgumentParser(prog="kit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if name == "test":
+            p.add_argument("--fast", action="store_true", help="skip upstream's own suite")
+    args = parser.parse_args(argv)
+    try:
+        kit = load_kit()
+        return COMMANDS[args.command][0](kit, load_pin(kit.pin_file), args)
+    except KitError as e:
+        print(f"kit: error: {e}", file=sys.stderr)
+        return 1

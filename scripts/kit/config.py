@@ -1,0 +1,131 @@
+"""The pin (`upstream.toml`) and the kit's paths."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.log import KitError
+
+KIT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_INDEX = "https://pypi.org/simple"
+_VERSION = re.compile(r"^\d+(\.\d+)*([a-z]+\d+)?$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file the series adds to upstream, kept in the kit as the source of truth.
+
+    Attributes:
+        path: Path in the kit, e.g. ``flowjax_tests/test_reparameterization.py``.
+        target: Path in upstream, e.g. ``tests/test_reparameterization.py``.
+        before: For an insertion into an existing file, the line the block goes above;
+            None when the series creates ``target``.
+    """
+
+    path: str
+    target: str
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The pinned upstream release and how the series is applied to it."""
+
+    package: str
+    version: str
+    sha256: str
+    tag_format: str
+    branch: str
+    author: str
+    sources: tuple[Source, ...]
+
+    @property
+    def tag(self) -> str:
+        """Release tag in an upstream git clone."""
+        return self.tag_format.format(version=self.version)
+
+    @property
+    def base_tag(self) -> str:
+        """Tag of the base commit in a checkout made from the sdist."""
+        return f"upstream/{self.version}"
+
+    @property
+    def sdist_name(self) -> str:
+        """File name of the sdist on the registry."""
+        return f"{self.package}-{self.version}.tar.gz"
+
+
+@dataclass(frozen=True)
+class Kit:
+    """Where the kit's inputs live and where it writes."""
+
+    root: Path
+    checkout: Path
+    cache: Path
+    index_url: str
+
+    @property
+    def pin_file(self) -> Path:
+        """The pin."""
+        return self.root / "upstream.toml"
+
+    @property
+    def patches(self) -> Path:
+        """The patch series directory."""
+        return self.root / "patches"
+
+    @property
+    def build(self) -> Path:
+        """Generated output (git-ignored)."""
+        return self.root / "build"
+
+    @property
+    def results(self) -> Path:
+        """JUnit XML and reports written by test runs."""
+        return self.build / "results"
+
+
+def load_kit(root: Path | None = None) -> Kit:
+    """Resolve the kit's paths from the environment (FLOWJAX_DIR, KIT_CACHE, KIT_INDEX_URL)."""
+    root = (root or Path(os.environ.get("KIT_ROOT", KIT_ROOT))).resolve()
+    checkout = Path(os.environ.get("FLOWJAX_DIR") or root / "build" / "flowjax")
+    cache = Path(os.environ.get("KIT_CACHE") or root / "build" / "cache")
+    index = os.environ.get("KIT_INDEX_URL") or DEFAULT_INDEX
+    return Kit(root, checkout.resolve(), cache.resolve(), index.rstrip("/"))
+
+
+def load_pin(path: Path) -> Pin:
+    """Read and validate the pin file.
+
+    Raises:
+        KitError: If the file is missing, not TOML, or a field is missing or malformed.
+    """
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise KitError(f"{path}: pin file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise KitError(f"{path}: not valid TOML ({e})") from None
+    try:
+        up, series = data["upstream"], data["series"]
+        pin = Pin(
+            package=up["package"],
+            version=str(up["version"]),
+            sha256=str(up["sha256"]).lower(),
+            tag_format=up.get("tag", "v{version}"),
+            branch=series["branch"],
+            author=series["author"],
+            sources=tuple(Source(**s) for s in data.get("sources", [])),
+        )
+    except (KeyError, TypeError) as e:
+        raise KitError(f"{path}: missing or malformed field {e}") from None
+    if not _VERSION.match(pin.version):
+        raise KitError(f"{path}: version {pin.version!r} is not a release number")
+    if not _SHA256.match(pin.sha256):
+        raise KitError(f"{path}: sha256 must be 64 hex digits, got {pin.sha256!r}")
+    return pin

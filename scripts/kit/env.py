@@ -1,0 +1,107 @@
+"""The locked test environment (`.venv`), built with uv from the system Python."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from kit.config import Kit
+from kit.log import KitError, info, step
+
+UV_VERSION = "0.13.9"
+PYTHON = "3.11"
+
+
+def venv_dir(kit: Kit) -> Path:
+    """The environment's directory (`KIT_VENV` overrides `.venv`)."""
+    return Path(os.environ.get("KIT_VENV") or kit.root / ".venv")
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_uv_env())
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise KitError(f"{what} failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
+
+
+def _uv_env() -> dict[str, str]:
+    # The system Python only: this machine cannot download managed Pythons.
+    return dict(os.environ, UV_PYTHON_DOWNLOADS="never", UV_PYTHON_PREFERENCE="only-system")
+
+
+def uv(kit: Kit) -> str:
+    """Path of a uv binary: the one on PATH, else one installed under build/tools by pip."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    tools = kit.build / "tools"
+    binary = tools / "bin" / "uv"
+    if not binary.is_file():
+        with step(f"install uv {UV_VERSION} into {tools}"):
+            _run(
+                [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(tools), f"uv=={UV_VERSION}"],
+                "pip install uv",
+            )
+    return str(binary)
+
+
+def _stamp(lock: Path) -> str:
+    return hashlib.sha256(lock.read_bytes()).hexdigest()
+
+
+def ensure_env(kit: Kit) -> Path:
+    """Create or update the environment from `requirements.lock`; install the checkout editable.
+
+    Returns:
+        The environment's python.
+    """
+    venv = venv_dir(kit)
+    python = venv / "bin" / "python"
+    lock = kit.root / "requirements.lock"
+    stamp = venv / ".kit-lock-sha256"
+    if python.is_file() and stamp.is_file() and stamp.read_text() == _stamp(lock):
+        info(f"environment {venv} matches {lock.name}")
+    else:
+        uv_bin = uv(kit)
+        if not python.is_file():
+            with step(f"create {venv} (Python {PYTHON}, system interpreter)"):
+                _run([uv_bin, "venv", "--quiet", "--python", PYTHON, str(venv)], "uv venv")
+        with step(f"install {lock.name} into {venv}"):
+            _run([uv_bin, "pip", "sync", "--quiet", "--python", str(python), str(lock)], "uv pip sync")
+        _link_pandoc(python)
+        stamp.write_text(_stamp(lock))
+    _install_checkout(kit, python)
+    return python
+
+
+def _link_pandoc(python: Path) -> None:
+    """Put the pandoc shipped by pypandoc_binary on the environment's PATH (bin/)."""
+    found = subprocess.run(
+        [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"],
+        capture_output=True, text=True, check=False,
+    )
+    if found.returncode != 0:
+        raise KitError("pypandoc_binary is in the lock but its pandoc was not found")
+    link = python.parent / "pandoc"
+    link.unlink(missing_ok=True)
+    link.symlink_to(found.stdout.strip())
+
+
+def _install_checkout(kit: Kit, python: Path) -> None:
+    """Install the checkout's FlowJAX into the environment, editable, when it is not already."""
+    marker = python.parent.parent / ".kit-flowjax"
+    if marker.is_file() and marker.read_text() == str(kit.checkout):
+        return
+    if not (kit.checkout / "pyproject.toml").is_file():
+        raise KitError(f"{kit.checkout} is not a FlowJAX checkout; run `make apply` first")
+    with step(f"install {kit.checkout} into the environment (editable)"):
+        _run(
+            [uv(kit), "pip", "install", "--quiet", "--python", str(python), "--no-deps",
+             "--no-build-isolation", "--editable", str(kit.checkout)],
+            "editable install of the checkout",
+        )
+    marker.write_text(str(kit.checkout))

@@ -1,0 +1,91 @@
+"""Checked `git` calls, with the kit's own identity set per command for its commits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from kit.log import KitError
+
+# The kit commits (base commit, `git am`) under this committer, set per command through the
+# environment: never in the user's git config, and it works where no identity is configured.
+KIT_NAME = "flowjax-kit"
+KIT_EMAIL = "flowjax-kit@localhost"
+# A fixed date makes the base commit's hash depend on the sdist alone.
+EPOCH = "2000-01-01T00:00:00Z"
+
+
+def kit_env(*, author: bool = False, fixed_date: bool = False) -> dict[str, str]:
+    """Environment for a command that commits as the kit."""
+    env = dict(os.environ, GIT_COMMITTER_NAME=KIT_NAME, GIT_COMMITTER_EMAIL=KIT_EMAIL)
+    if author:
+        env |= {"GIT_AUTHOR_NAME": KIT_NAME, "GIT_AUTHOR_EMAIL": KIT_EMAIL}
+    if fixed_date:
+        env |= {"GIT_AUTHOR_DATE": EPOCH, "GIT_COMMITTER_DATE": EPOCH}
+    return env
+
+
+def run(
+    repo: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `git -C repo args...`.
+
+    Raises:
+        KitError: If `check` and git exits non-zero; the message carries git's first error line.
+    """
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "-c", "advice.detachedHead=false", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        detail = next((ln for ln in lines if ln.startswith(("fatal", "error"))), None)
+        detail = detail or (lines[0] if lines else f"exit {proc.returncode}")
+        raise KitError(f"git {args[0]} in {repo} failed: {detail}")
+    return proc
+
+
+def out(repo: Path, *args: str) -> str:
+    """Run git and return its stripped stdout."""
+    return run(repo, *args).stdout.strip()
+
+
+def rev(repo: Path, name: str) -> str | None:
+    """The commit `name` points at, or None if it does not exist."""
+    proc = run(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def is_repo(path: Path) -> bool:
+    """Whether `path` is the top of a git work tree."""
+    if not (path / ".git").exists():
+        return False
+    proc = run(path, "rev-parse", "--show-toplevel", check=False)
+    return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == path.resolve()
+
+
+def dirty(repo: Path) -> list[str]:
+    """Paths with uncommitted changes, untracked files included."""
+    status = out(repo, "status", "--porcelain", "--untracked-files=all")
+    return [line[3:] for line in status.splitlines()]
+
+
+def current_branch(repo: Path) -> str | None:
+    """The checked-out branch, or None when HEAD is detached."""
+    proc = run(repo, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def get_config(repo: Path, key: str) -> str | None:
+    """A value from the repository's own config, or None."""
+    proc = run(repo, "config", "--local", "--get", key, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
