@@ -110,7 +110,9 @@ def _enter_branch(target: Target) -> None:
     if current == branch:
         return
     if target.mode == "sdist":
-        raise KitError(f"{repo} is on {current or 'a detached HEAD'}, not {branch}; `git -C {repo} switch {branch}` first")
+        raise KitError(
+            f"{repo} is on {current or 'a detached HEAD'}, not {branch}; `git -C {repo} switch {branch}` first"
+        )
     if gitutil.rev(repo, f"refs/heads/{branch}") is None:
         gitutil.run(repo, "switch", "--quiet", "--create", branch, target.base)
         info(f"created branch {branch} from {target.base_name} (you were on {current or 'a detached HEAD'})")
@@ -131,7 +133,11 @@ def _not_series(target: Target, n_commits: int) -> KitError:
 def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
     proc = gitutil.run(
         target.repo,
-        "am", "--quiet", "--committer-date-is-author-date", "--whitespace=nowarn", str(patch.path),
+        "am",
+        "--quiet",
+        "--committer-date-is-author-date",
+        "--whitespace=nowarn",
+        str(patch.path),
         env=gitutil.kit_env(),
         check=False,
     )
@@ -139,7 +145,9 @@ def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
         return
     text = proc.stdout + proc.stderr
     gitutil.run(target.repo, "am", "--abort", check=False)
-    where = re.search(r"error: (patch failed: \S+|\S+: (does not exist in index|already exists in index))", text)
+    where = re.search(
+        r"error: (patch failed: \S+|\S+: (does not exist in index|already exists in index))", text
+    )
     detail = where.group(1) if where else (text.strip().splitlines() or ["git am failed"])[0]
     raise KitError(f"{patch.name} does not apply: {detail}; checkout left at {last_good}")
 
@@ -160,7 +168,9 @@ def force_aside(kit: Kit, pin: Pin, tag: str) -> None:
         return
     repo, branch = kit.checkout, pin.branch
     if gitutil.dirty(repo):
-        raise KitError(f"{repo} has uncommitted changes; commit or stash them first (FORCE keeps branches, not edits)")
+        raise KitError(
+            f"{repo} has uncommitted changes; commit or stash them first (FORCE keeps branches, not edits)"
+        )
     if gitutil.rev(repo, f"refs/heads/{branch}") is not None:
         backup = _backup_name(f"backup/{branch}")
         if gitutil.current_branch(repo) == branch:

@@ -42,7 +42,9 @@ def cmd_patches(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin)
     if changed := apply.uncommitted(target.repo):
-        raise KitError(f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits")
+        raise KitError(
+            f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits"
+        )
     names = sources.refresh(kit, pin, target.repo, target.base)
     apply.record_applied(target.repo)
     info(f"exported {len(names)} commit(s) above {target.base_name} to {kit.patches}")
@@ -56,7 +58,10 @@ def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return testrun.test(
-        kit, pin, fast=args.fast, upstream_first=os.environ.get("ORDER") == "upstream-first",
+        kit,
+        pin,
+        fast=args.fast,
+        upstream_first=os.environ.get("ORDER") == "upstream-first",
         tag=os.environ.get("UPSTREAM_TAG") or None,
     )
 
@@ -72,7 +77,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; a KitError becomes one `kit: error:` line and exit status 1."""
+    """Run one subcommand; an expected failure becomes one `kit: error:` line and exit 1."""
     parser = argparse.ArgumentParser(prog="kit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
@@ -83,6 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         kit = load_kit()
         return COMMANDS[args.command][0](kit, load_pin(kit.pin_file), args)
-    except KitError as e:
+    except (KitError, OSError) as e:
         print(f"kit: error: {e}", file=sys.stderr)
         return 1

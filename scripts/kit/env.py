@@ -43,7 +43,16 @@ def uv(kit: Kit) -> str:
     if not binary.is_file():
         with step(f"install uv {UV_VERSION} into {tools}"):
             _run(
-                [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(tools), f"uv=={UV_VERSION}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--target",
+                    str(tools),
+                    f"uv=={UV_VERSION}",
+                ],
                 "pip install uv",
             )
     return str(binary)
@@ -82,7 +91,9 @@ def _link_pandoc(python: Path) -> None:
     """Put the pandoc shipped by pypandoc_binary on the environment's PATH (bin/)."""
     found = subprocess.run(
         [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if found.returncode != 0:
         raise KitError("pypandoc_binary is in the lock but its pandoc was not found")
@@ -100,8 +111,18 @@ def _install_checkout(kit: Kit, python: Path) -> None:
         raise KitError(f"{kit.checkout} is not a FlowJAX checkout; run `make apply` first")
     with step(f"install {kit.checkout} into the environment (editable)"):
         _run(
-            [uv(kit), "pip", "install", "--quiet", "--python", str(python), "--no-deps",
-             "--no-build-isolation", "--editable", str(kit.checkout)],
+            [
+                uv(kit),
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(python),
+                "--no-deps",
+                "--no-build-isolation",
+                "--editable",
+                str(kit.checkout),
+            ],
             "editable install of the checkout",
         )
     marker.write_text(str(kit.checkout))

@@ -33,7 +33,7 @@ def run(
     check: bool = True,
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `git -C repo args...`.
+    """Run `git -C repo args...`, as the kit's committer unless `env` says otherwise.
 
     Raises:
         KitError: If `check` and git exits non-zero; the message carries git's first error line.
@@ -42,7 +42,7 @@ def run(
         ["git", "-C", str(repo), "-c", "advice.detachedHead=false", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=env if env is not None else kit_env(),
         input=stdin,
         check=False,
     )
@@ -75,8 +75,8 @@ def is_repo(path: Path) -> bool:
 
 def dirty(repo: Path) -> list[str]:
     """Paths with uncommitted changes, untracked files included."""
-    status = out(repo, "status", "--porcelain", "--untracked-files=all")
-    return [line[3:] for line in status.splitlines()]
+    status = run(repo, "status", "--porcelain", "--untracked-files=all").stdout
+    return [line[3:] for line in status.splitlines() if line]
 
 
 def current_branch(repo: Path) -> str | None:

@@ -20,7 +20,11 @@ from kit.series import Patch, read_series, write_series
 # Output of `git format-patch` depends only on the commits: no hashes, dates of now,
 # git version signature or user `format.*` settings.
 FORMAT_PATCH = (
-    "format-patch", "--no-numbered", "--zero-commit", "--full-index", "--no-signature",
+    "format-patch",
+    "--no-numbered",
+    "--zero-commit",
+    "--full-index",
+    "--no-signature",
     "--subject-prefix=PATCH",
 )
 
@@ -54,7 +58,9 @@ def series_text_for(patches: list[Patch], source: Source) -> tuple[Patch, str]:
     if not found:
         raise KitError(f"no patch in the series adds {source.target} (source {source.path})")
     if len(found) > 1:
-        raise KitError(f"{source.target} is touched by {found[0][0].name} and {found[1][0].name}; keep it in one patch")
+        raise KitError(
+            f"{source.target} is touched by {found[0][0].name} and {found[1][0].name}; keep it in one patch"
+        )
     return found[0]
 
 
@@ -68,7 +74,7 @@ def drift(kit: Kit, pin: Pin) -> list[str]:
         mine = path.read_text() if path.is_file() else ""
         if mine != text:
             a, b = mine.splitlines(), text.splitlines()
-            n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
             problems.append(
                 f"{source.path} differs from what {patch.name} adds to {source.target} "
                 f"(first at line {n + 1}); run `make patches` to rebuild the patch from it"
@@ -182,7 +188,9 @@ def regenerate(kit: Kit, pin: Pin, base: str) -> None:
         try:
             env = gitutil.kit_env()
             for patch in patches:
-                gitutil.run(work, "am", "--quiet", "--committer-date-is-author-date", str(patch.path), env=env)
+                gitutil.run(
+                    work, "am", "--quiet", "--committer-date-is-author-date", str(patch.path), env=env
+                )
                 source = owners.get(patch.name)
                 if source is None:
                     continue
@@ -194,8 +202,14 @@ def regenerate(kit: Kit, pin: Pin, base: str) -> None:
                 target.write_text(text)
                 gitutil.run(work, "add", source.target)
                 gitutil.run(
-                    work, "commit", "--quiet", "--amend", "--no-edit", "--allow-empty",
-                    "--no-verify", env=env | {"GIT_COMMITTER_DATE": _author_date(work)},
+                    work,
+                    "commit",
+                    "--quiet",
+                    "--amend",
+                    "--no-edit",
+                    "--allow-empty",
+                    "--no-verify",
+                    env=env | {"GIT_COMMITTER_DATE": _author_date(work)},
                 )
             export(work, base, "HEAD", kit.patches)
             stale = drift(kit, pin)

@@ -62,7 +62,8 @@ def run_pytest(python: Path, args: list[str], cwd: Path, xml: Path) -> Tally:
     xml.unlink(missing_ok=True)
     code = subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={xml}", *args],
-        cwd=cwd, check=False,
+        cwd=cwd,
+        check=False,
     ).returncode
     if code == 5:
         raise KitError(f"pytest collected no tests in {cwd} ({' '.join(args)})")
@@ -86,7 +87,9 @@ def pytest_args(pin: Pin, repo: Path, *, upstream: bool, upstream_first: bool) -
         return new
     if not upstream_first:
         return [*new, "tests"]
-    rest = sorted(str(p.relative_to(repo)) for p in (repo / "tests").iterdir() if str(p.relative_to(repo)) not in new)
+    rest = sorted(
+        str(p.relative_to(repo)) for p in (repo / "tests").iterdir() if str(p.relative_to(repo)) not in new
+    )
     return [p for p in rest if not p.endswith("__pycache__")] + new
 
 
@@ -114,7 +117,11 @@ def ruff_problems(python: Path, repo: Path, base: str) -> list[str]:
 def _findings(ruff: str, repo: Path, path: str, text: str) -> Counter[str]:
     proc = subprocess.run(
         [ruff, "check", "--output-format=concise", "--no-fix", "--quiet", "--stdin-filename", path, "-"],
-        cwd=repo, input=text, capture_output=True, text=True, check=False,
+        cwd=repo,
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     # Line numbers move with any edit; compare the rule and its message only.
     return Counter(line.split(": ", 1)[-1] for line in proc.stdout.splitlines() if ": " in line)
@@ -180,8 +187,10 @@ def test(kit: Kit, pin: Pin, *, fast: bool, upstream_first: bool, tag: str | Non
         new = {Path(p).stem for p in new_test_files(pin)}
         mine = sum(s for f, s in tally.seconds_by_file.items() if f in new)
         rest = sum(s for f, s in tally.seconds_by_file.items() if f not in new)
-        info(f"  time in new test file(s): {mine:.1f}s; upstream's tests: {rest:.1f}s"
-             + (f" (new = {100 * mine / rest:.0f}% of upstream)" if rest else ""))
+        info(
+            f"  time in new test file(s): {mine:.1f}s; upstream's tests: {rest:.1f}s"
+            + (f" (new = {100 * mine / rest:.0f}% of upstream)" if rest else "")
+        )
         return tally
 
     stages = [

@@ -1,0 +1,182 @@
+"""A fake FlowJAX upstream (sdist, package index, patch series) in a temp dir.
+
+The kit runs as a subprocess against it, with no network, no JAX and no git identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+IDENT = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+}
+
+UPSTREAM_FILES = {
+    "pyproject.toml": '[project]\nname = "flowjax"\nversion = "{version}"\n',
+    "flowjax/__init__.py": '"""Fake FlowJAX {version}."""\n',
+    "tests/test_upstream.py": "def test_upstream():\n    assert True\n",
+    "docs/getting_started.rst": "Getting started\n===============\n\nIntro.\n\nNext section\n------------\n\nText.\n",
+}
+NEW_TEST = "def test_new():\n    assert 1 + 1 == 2\n"
+DOC_BLOCK = "Added section\n-------------\n\nSome words.\n\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git as the test author (never as the kit)."""
+    env = {**os.environ, **IDENT, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
+    )
+    return proc.stdout.strip()
+
+
+def make_sdist(path: Path, version: str, files: dict[str, str]) -> bytes:
+    """Write a deterministic sdist `flowjax-<version>.tar.gz`; return its bytes."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name, text in sorted(files.items()):
+            data = text.format(version=version).encode()
+            info = tarfile.TarInfo(f"flowjax-{version}/{name}")
+            info.size, info.mtime = len(data), 0
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buf.getvalue())
+    return buf.getvalue()
+
+
+@dataclass
+class Upstream:
+    """The fake world: kit root, index, checkout path and environment for the kit."""
+
+    tmp: Path
+    kit: Path
+    index: Path
+    checkout: Path
+    cache: Path
+    sha256: dict[str, str]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "FLOWJAX", "KIT_", "FORCE"))}
+        env |= {
+            "PYTHONPATH": str(SCRIPTS),
+            "KIT_ROOT": str(self.kit),
+            "FLOWJAX_DIR": str(self.checkout),
+            "KIT_CACHE": str(self.cache),
+            "KIT_INDEX_URL": self.index.as_uri(),
+            # No git identity anywhere: the kit must set its own per command.
+            "HOME": str(self.tmp / "home"),
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+        return env | extra
+
+    def kit_run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kit", *args],
+            capture_output=True,
+            text=True,
+            env=self.env(**extra),
+            check=False,
+        )
+
+    def pin(self, version: str, sha256: str | None = None) -> None:
+        (self.kit / "upstream.toml").write_text(
+            f'[upstream]\npackage = "flowjax"\nversion = "{version}"\n'
+            f'sha256 = "{sha256 or self.sha256[version]}"\ntag = "v{{version}}"\n\n'
+            '[series]\nbranch = "reparameterized-gradients"\nauthor = "Kit <kit@example.com>"\n\n'
+            '[[sources]]\npath = "flowjax_tests/test_new.py"\ntarget = "tests/test_new.py"\n\n'
+            '[[sources]]\npath = "docs_additions/added.rst"\ntarget = "docs/getting_started.rst"\n'
+            'before = "Next section"\n'
+        )
+
+    def head(self, repo: Path | None = None) -> str:
+        return git(repo or self.checkout, "rev-parse", "HEAD")
+
+
+def _write_index(index: Path, versions: list[str], sdists: Path) -> None:
+    page = index / "flowjax"
+    page.mkdir(parents=True)
+    links = "".join(
+        f'<a href="{(sdists / f"flowjax-{v}.tar.gz").as_uri()}">flowjax-{v}.tar.gz</a>\n' for v in versions
+    )
+    (page / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
+
+
+def _make_patches(tmp: Path, sdist: Path, kit: Path) -> None:
+    """Two patches in upstream style: add the new test file; insert the docs block."""
+    work = tmp / "patchwork"
+    with tarfile.open(sdist) as tar:
+        tar.extractall(work, filter="data")
+    repo = next(work.iterdir())
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    (repo / "tests/test_new.py").write_text(NEW_TEST)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "tests: add the new test\n\nBug: https://example.com/issues/181")
+    rst = repo / "docs/getting_started.rst"
+    rst.write_text(rst.read_text().replace("Next section\n", DOC_BLOCK + "Next section\n"))
+    git(repo, "commit", "-qam", "docs: add a section")
+    patches = kit / "patches"
+    patches.mkdir()
+    git(repo, "format-patch", "-q", "-N", "--zero-commit", "--no-signature", "-o", str(patches), "HEAD~2")
+    (patches / "series").write_text("".join(f"{p.name}\n" for p in sorted(patches.glob("*.patch"))))
+    (kit / "flowjax_tests").mkdir()
+    (kit / "flowjax_tests/test_new.py").write_text(NEW_TEST)
+    (kit / "docs_additions").mkdir()
+    (kit / "docs_additions/added.rst").write_text(DOC_BLOCK)
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Upstream:
+    """Fake releases 1.0.0 and 1.1.0 (whose docs the series' docs patch no longer fits)."""
+    sdists = tmp_path / "sdists"
+    sdists.mkdir()
+    sha = {}
+    for version in ("1.0.0", "1.1.0"):
+        files = dict(UPSTREAM_FILES)
+        if version == "1.1.0":
+            files["docs/getting_started.rst"] = "Getting started\n===============\n\nRewritten.\n"
+        data = make_sdist(sdists / f"flowjax-{version}.tar.gz", version, files)
+        sha[version] = hashlib.sha256(data).hexdigest()
+    index = tmp_path / "simple"
+    _write_index(index, ["1.0.0", "1.1.0"], sdists)
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    (tmp_path / "home").mkdir()
+    world = Upstream(tmp_path, kit, index, tmp_path / "build" / "flowjax", tmp_path / "cache", sha)
+    world.pin("1.0.0")
+    _make_patches(tmp_path, sdists / "flowjax-1.0.0.tar.gz", kit)
+    return world
+
+
+@pytest.fixture
+def clone(upstream: Upstream) -> Path:
+    """A user's upstream clone: tag v1.0.0, then a later commit on their main branch."""
+    repo = upstream.tmp / "user-clone"
+    with tarfile.open(upstream.tmp / "sdists" / "flowjax-1.0.0.tar.gz") as tar:
+        tar.extractall(upstream.tmp / "unpack", filter="data")
+    (upstream.tmp / "unpack" / "flowjax-1.0.0").rename(repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "release 1.0.0")
+    git(repo, "tag", "v1.0.0")
+    (repo / "flowjax/extra.py").write_text('"""Later work."""\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "later work on main")
+    upstream.checkout = repo
+    return repo

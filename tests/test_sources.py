@@ -1,0 +1,100 @@
+"""Sources <-> patches: drift detection, `make patches`, `make refresh` round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import DOC_BLOCK, Upstream, git
+from test_apply import error_line
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_no_drift_on_a_consistent_kit(upstream):
+    proc = upstream.kit_run("drift")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 source(s) match" in proc.stdout
+
+
+def test_drift_names_the_file_and_patches_rebuilds(upstream):
+    upstream.kit_run("apply")
+    src = upstream.kit / "flowjax_tests/test_new.py"
+    src.write_text(src.read_text() + "\n\ndef test_more():\n    assert 3 > 2\n")
+    proc = upstream.kit_run("drift")
+    assert proc.returncode == 1
+    assert "flowjax_tests/test_new.py differs from what 0001-tests-add-the-new-test.patch adds" in proc.stderr
+    assert upstream.kit_run("patches").returncode == 0
+    assert upstream.kit_run("drift").returncode == 0
+    # The rebuilt series applies on the kit's own checkout (it held no user work).
+    proc = upstream.kit_run("apply")
+    assert proc.returncode == 0, proc.stderr
+    assert (upstream.checkout / "tests/test_new.py").read_text() == src.read_text()
+
+
+def test_docs_block_rebuilds_as_insertion(upstream):
+    upstream.kit_run("apply")
+    block = upstream.kit / "docs_additions/added.rst"
+    block.write_text(DOC_BLOCK.replace("Some words.", "Other words,\nover two lines."))
+    assert upstream.kit_run("drift").returncode == 1
+    proc = upstream.kit_run("patches")
+    assert proc.returncode == 0, proc.stderr
+    assert upstream.kit_run("apply").returncode == 0
+    rst = (upstream.checkout / "docs/getting_started.rst").read_text()
+    assert block.read_text() + "Next section\n" in rst
+    assert rst.startswith("Getting started\n")
+
+
+def test_refresh_round_trip_changes_no_byte(upstream):
+    upstream.kit_run("apply")
+    assert upstream.kit_run("refresh").returncode == 0  # normalise the hand-made patches
+    before = snapshot(upstream.kit)
+    upstream.kit_run("apply", FORCE="1")
+    proc = upstream.kit_run("refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" not in proc.stdout
+    assert snapshot(upstream.kit) == before
+
+
+def test_refresh_exports_an_amended_commit(upstream):
+    upstream.kit_run("apply")
+    repo = upstream.checkout
+    rst = repo / "docs/getting_started.rst"
+    rst.write_text(rst.read_text().replace("Some words.", "Better words."))
+    git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
+    proc = upstream.kit_run("refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote patches/0002-docs-add-a-section.patch" in proc.stdout
+    assert (upstream.kit / "docs_additions/added.rst").read_text() == DOC_BLOCK.replace("Some", "Better")
+    assert upstream.kit_run("drift").returncode == 0
+    assert "already applied" in upstream.kit_run("apply").stdout
+
+
+def test_refresh_refuses_a_source_split_over_two_patches(upstream):
+    upstream.kit_run("apply")
+    before = snapshot(upstream.kit)
+    repo = upstream.checkout
+    (repo / "tests/test_new.py").write_text("def test_new():\n    assert 2 * 2 == 4\n")
+    git(repo, "commit", "-q", "-a", "-m", "tests: strengthen the new test")
+    line = error_line(upstream.kit_run("refresh"))
+    assert "tests/test_new.py is touched by 0001-tests-add-the-new-test.patch and 0003-" in line
+    assert "keep it in one patch" in line
+    assert snapshot(upstream.kit) == before
+
+
+def test_refresh_will_not_overwrite_an_edited_source(upstream: Upstream):
+    upstream.kit_run("apply")
+    src = upstream.kit / "flowjax_tests/test_new.py"
+    src.write_text("# edited in the kit, not yet in a patch\n")
+    line = error_line(upstream.kit_run("refresh"))
+    assert "flowjax_tests/test_new.py has edits that are not in the series or the checkout" in line
+    assert src.read_text() == "# edited in the kit, not yet in a patch\n"
+
+
+def test_refresh_refuses_uncommitted_checkout_edits(upstream):
+    upstream.kit_run("apply")
+    (upstream.checkout / "tests/test_new.py").write_text("# wip\n")
+    line = error_line(upstream.kit_run("refresh"))
+    assert "uncommitted changes (tests/test_new.py)" in line
+    assert (upstream.checkout / "tests/test_new.py").read_text() == "# wip\n"
