@@ -48,7 +48,7 @@ def expected_trees(repo: Path, base: str, patches: list[Patch]) -> list[str]:
 
 
 def commits_above(repo: Path, base: str, head: str) -> list[str]:
-    """Commits from `base` (exclusive) to `head`, oldest first; None-safe for merges."""
+    """Commits from `base` (exclusive) to `head`, oldest first, along first parents."""
     listed = gitutil.out(repo, "rev-list", "--reverse", "--first-parent", f"{base}..{head}")
     return listed.split()
 
