@@ -61,7 +61,7 @@ def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         kit,
         pin,
         fast=args.fast,
-        upstream_first=os.environ.get("ORDER") == "upstream-first",
+        order=os.environ.get("ORDER") or "natural",
         tag=os.environ.get("UPSTREAM_TAG") or None,
     )
 

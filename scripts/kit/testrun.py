@@ -80,12 +80,21 @@ def new_test_files(pin: Pin) -> list[str]:
     return [s.target for s in pin.sources if s.target.startswith("tests/") and s.target.endswith(".py")]
 
 
-def pytest_args(pin: Pin, repo: Path, *, upstream: bool, upstream_first: bool) -> list[str]:
-    """Arguments for one pytest session: the new files, and upstream's suite in either order."""
+ORDERS = ("natural", "new-first", "upstream-first")
+
+
+def pytest_args(pin: Pin, repo: Path, *, upstream: bool, order: str) -> list[str]:
+    """Arguments for one pytest session: the new files, and upstream's suite in ``order``.
+
+    ``natural`` is how upstream's CI runs it (``pytest tests``: files in name order, the
+    new ones in their place); the other two put every new file first or last.
+    """
     new = new_test_files(pin)
     if not upstream:
         return new
-    if not upstream_first:
+    if order == "natural":
+        return ["tests"]
+    if order == "new-first":
         return [*new, "tests"]
     rest = sorted(
         str(p.relative_to(repo)) for p in (repo / "tests").iterdir() if str(p.relative_to(repo)) not in new
@@ -173,8 +182,10 @@ def run_stages(stages: list[Stage], results: Path) -> int:
     return 1 if failed_stages else 0
 
 
-def test(kit: Kit, pin: Pin, *, fast: bool, upstream_first: bool, tag: str | None) -> int:
+def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
     """Run the stages of `make test` (or `make test-fast`)."""
+    if order not in ORDERS:
+        raise KitError(f"ORDER={order!r} is not one of {', '.join(ORDERS)}")
     target = resolve_target(kit, pin, tag or pin.tag)
     if target is None:
         raise KitError(f"no checkout at {kit.checkout}; run `make apply` first")
@@ -182,7 +193,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, upstream_first: bool, tag: str | Non
     results = kit.results
 
     def flowjax_stage() -> Tally:
-        args = pytest_args(pin, target.repo, upstream=not fast, upstream_first=upstream_first)
+        args = pytest_args(pin, target.repo, upstream=not fast, order=order)
         tally = run_pytest(python, ["-q", *args], target.repo, results / "flowjax.xml")
         new = {Path(p).stem for p in new_test_files(pin)}
         mine = sum(s for f, s in tally.seconds_by_file.items() if f in new)
@@ -195,7 +206,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, upstream_first: bool, tag: str | Non
 
     stages = [
         Stage("kit tests", lambda: run_pytest(python, ["-q", "tests"], kit.root, results / "kit.xml")),
-        Stage("flowjax tests" if fast else "flowjax tests + upstream suite", flowjax_stage),
+        Stage("flowjax tests" if fast else f"flowjax tests + upstream suite ({order})", flowjax_stage),
         Stage("drift check", lambda: drift(kit, pin)),
         Stage("ruff (upstream config)", lambda: ruff_problems(python, target.repo, target.base)),
     ]
