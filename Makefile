@@ -6,7 +6,7 @@ KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
 export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER
 
 .DEFAULT_GOAL := help
-.PHONY: help apply test test-fast env drift patches refresh lint
+.PHONY: help apply test test-fast docs env drift patches refresh lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ test: ## kit tests, new tests + upstream suite, drift and ruff checks (builds .v
 
 test-fast: ## as `make test` without upstream's own suite (the edit loop)
 	@$(KIT) test --fast
+
+docs: ## build the patched HTML docs into build/docs/html; no new warnings vs the base
+	@$(KIT) docs
 
 env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
 	@$(KIT) env

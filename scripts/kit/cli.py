@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from kit import apply, env, sources, testrun
+from kit import apply, docs, env, sources, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 
@@ -56,6 +56,17 @@ def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin)
+    problems = docs.build(kit, env.ensure_env(kit), target.repo, target.base, pin.sources)
+    for problem in problems:
+        print(f"kit: docs: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    info(f"docs built into {kit.build / 'docs' / 'html'}: no new warnings; new sections present")
+    return 0
+
+
 def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return testrun.test(
         kit,
@@ -73,6 +84,7 @@ COMMANDS = {
     "refresh": (cmd_refresh, "export the checkout's commits to patches/ and the sources"),
     "env": (cmd_env, "create or update .venv from requirements.lock"),
     "test": (cmd_test, "run every stage that proves the patches"),
+    "docs": (cmd_docs, "build the patched HTML docs; fail on new warnings or a missing section"),
 }
 
 

@@ -4,52 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import time
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil
+from kit import docs, gitutil
 from kit.apply import resolve_target
 from kit.config import Kit, Pin
 from kit.env import ensure_env
 from kit.log import KitError, info
 from kit.sources import drift
-
-
-@dataclass
-class Tally:
-    """Test counts of one stage (or all of them)."""
-
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    seconds_by_file: Counter[str] = field(default_factory=Counter)
-
-    def __iadd__(self, other: Tally) -> Tally:
-        self.passed += other.passed
-        self.failed += other.failed
-        self.skipped += other.skipped
-        self.seconds_by_file += other.seconds_by_file
-        return self
-
-
-def read_junit(path: Path) -> Tally:
-    """Counts and per-file time from a pytest JUnit XML file."""
-    tally = Tally()
-    for case in ET.parse(path).getroot().iter("testcase"):
-        outcome = {child.tag for child in case}
-        if outcome & {"failure", "error"}:
-            tally.failed += 1
-        elif "skipped" in outcome:
-            tally.skipped += 1
-        else:
-            tally.passed += 1
-        module = case.get("classname", "").split(".")
-        name = next((m for m in module if m.startswith("test_")), module[0])
-        tally.seconds_by_file[name] += float(case.get("time", 0))
-    return tally
+from kit.tally import Tally, read_junit
 
 
 def run_pytest(python: Path, args: list[str], cwd: Path, xml: Path) -> Tally:
@@ -207,6 +173,10 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
     stages = [
         Stage("kit tests", lambda: run_pytest(python, ["-q", "tests"], kit.root, results / "kit.xml")),
         Stage("flowjax tests" if fast else f"flowjax tests + upstream suite ({order})", flowjax_stage),
+        Stage("docs doctest (sphinx)", lambda: docs.doctest(python, target.repo, results / "doctest")),
+        Stage(
+            "docs html (new warnings)", lambda: docs.build(kit, python, target.repo, target.base, pin.sources)
+        ),
         Stage("drift check", lambda: drift(kit, pin)),
         Stage("ruff (upstream config)", lambda: ruff_problems(python, target.repo, target.base)),
     ]
