@@ -1,12 +1,13 @@
 # FlowJAX reparameterization patch kit. `make help` lists the targets.
-# Variables: FLOWJAX_DIR (checkout, default build/flowjax), FORCE=1, UPSTREAM_TAG, ORDER.
+# Variables: FLOWJAX_DIR (checkout, default build/flowjax), FORCE=1, UPSTREAM_TAG, ORDER,
+# VERSIONS (make matrix), VERSION (make bump).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER
+export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER VERSIONS VERSION
 
 .DEFAULT_GOAL := help
-.PHONY: help apply test test-fast docs env drift patches refresh lint
+.PHONY: help apply test test-fast docs matrix bump pr env drift patches refresh lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,6 +23,15 @@ test-fast: ## as `make test` without upstream's own suite (the edit loop)
 
 docs: ## build the patched HTML docs into build/docs/html; no new warnings vs the base
 	@$(KIT) docs
+
+matrix: ## series + new tests on each release: VERSIONS="19.0.0 19.1.2" (default: pin + newest)
+	@$(KIT) matrix
+
+bump: ## move the pin to VERSION=X, re-apply the series, report what broke
+	@$(KIT) bump
+
+pr: ## write build/pr/ (format-patch files + PR_BODY.md from the last results); never pushes
+	@$(KIT) pr
 
 env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
 	@$(KIT) env

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from kit import apply, docs, env, sources, testrun
+from kit import apply, bump, docs, env, matrix, pr, sources, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 
@@ -67,6 +67,24 @@ def cmd_docs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_matrix(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    versions = os.environ.get("VERSIONS", "").split() or matrix.default_versions(kit, pin)
+    info(f"matrix over FlowJAX {', '.join(versions)}")
+    return matrix.matrix(kit, pin, versions, env.ensure_env(kit))
+
+
+def cmd_bump(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    version = os.environ.get("VERSION", "").strip()
+    if not version:
+        raise KitError("name the release to pin: make bump VERSION=X")
+    return bump.bump(kit, pin, version)
+
+
+def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    pr.pr(kit, pin, _require_checkout(kit, pin))
+    return 0
+
+
 def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return testrun.test(
         kit,
@@ -84,6 +102,9 @@ COMMANDS = {
     "refresh": (cmd_refresh, "export the checkout's commits to patches/ and the sources"),
     "env": (cmd_env, "create or update .venv from requirements.lock"),
     "test": (cmd_test, "run every stage that proves the patches"),
+    "matrix": (cmd_matrix, "apply the series to several releases (VERSIONS=) and run the new tests"),
+    "bump": (cmd_bump, "move the pin to VERSION=X, re-apply the series and report what broke"),
+    "pr": (cmd_pr, "write build/pr/ (format-patch + PR_BODY.md from the last results)"),
     "docs": (cmd_docs, "build the patched HTML docs; fail on new warnings or a missing section"),
 }
 

@@ -43,6 +43,8 @@ class Pin:
     branch: str
     author: str
     sources: tuple[Source, ...]
+    title: str = "Reparameterized gradients"
+    github: str = "danielward27/flowjax"
 
     @property
     def tag(self) -> str:
@@ -121,6 +123,8 @@ def load_pin(path: Path) -> Pin:
             branch=series["branch"],
             author=series["author"],
             sources=tuple(Source(**s) for s in data.get("sources", [])),
+            title=series.get("title", Pin.title),
+            github=up.get("github", Pin.github),
         )
     except (KeyError, TypeError) as e:
         raise KitError(f"{path}: missing or malformed field {e}") from None

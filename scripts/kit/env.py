@@ -65,9 +65,13 @@ def _stamp(lock: Path) -> str:
 def ensure_env(kit: Kit) -> Path:
     """Create or update the environment from `requirements.lock`; install the checkout editable.
 
+    ``KIT_PYTHON`` names an interpreter to use instead (the kit's own tests set it).
+
     Returns:
         The environment's python.
     """
+    if override := os.environ.get("KIT_PYTHON"):
+        return Path(override)
     venv = venv_dir(kit)
     python = venv / "bin" / "python"
     lock = kit.root / "requirements.lock"

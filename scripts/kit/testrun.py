@@ -15,10 +15,13 @@ from kit.config import Kit, Pin
 from kit.env import ensure_env
 from kit.log import KitError, info
 from kit.sources import drift
+from kit.stamp import write_stamp
 from kit.tally import Tally, read_junit
 
 
-def run_pytest(python: Path, args: list[str], cwd: Path, xml: Path) -> Tally:
+def run_pytest(
+    python: Path, args: list[str], cwd: Path, xml: Path, env: dict[str, str] | None = None
+) -> Tally:
     """Run pytest (output streamed), then read its JUnit XML.
 
     Raises:
@@ -29,6 +32,7 @@ def run_pytest(python: Path, args: list[str], cwd: Path, xml: Path) -> Tally:
     code = subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={xml}", *args],
         cwd=cwd,
+        env=env,
         check=False,
     ).returncode
     if code == 5:
@@ -180,4 +184,14 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
         Stage("drift check", lambda: drift(kit, pin)),
         Stage("ruff (upstream config)", lambda: ruff_problems(python, target.repo, target.base)),
     ]
-    return run_stages(stages, results)
+    code = run_stages(stages, results)
+    write_stamp(
+        results / "stamp.json",
+        kit,
+        upstream_suite=not fast,
+        order=order,
+        version=pin.version,
+        tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
+        exit_code=code,
+    )
+    return code

@@ -1,0 +1,60 @@
+"""`make bump VERSION=X`: move the pin to another release, re-apply the series, report what broke."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kit import apply, env, gitutil
+from kit.config import Kit, Pin, load_pin
+from kit.log import KitError, info
+from kit.matrix import verified_sdist
+from kit.testrun import new_test_files, run_pytest
+
+
+def set_pin(path: Path, version: str, sha256: str) -> None:
+    """Rewrite `version` and `sha256` of [upstream] in the pin file, keeping everything else."""
+    text = path.read_text()
+    for key, value in (("version", version), ("sha256", sha256)):
+        text, n = re.subn(rf'^{key} = "[^"]*"$', f'{key} = "{value}"', text, count=1, flags=re.M)
+        if n != 1:
+            raise KitError(f'{path}: no `{key} = "..."` line to update')
+    path.write_text(text)
+
+
+def _move_old_checkout(kit: Kit, pin: Pin) -> None:
+    """Move the kit's checkout of the old pin aside, if it holds nothing but the series."""
+    repo = kit.checkout
+    if not repo.exists() or gitutil.get_config(repo, "flowjax-kit.mode") != "sdist":
+        return  # nothing there, or a user's clone: the series branch is re-applied in place
+    if changed := apply.uncommitted(repo):
+        raise KitError(f"{repo} has uncommitted changes ({changed[0]}): commit and `make refresh` first")
+    if gitutil.out(repo, "rev-parse", "HEAD") != gitutil.get_config(repo, apply.APPLIED_KEY):
+        raise KitError(f"{repo} has commits not exported to patches/: run `make refresh` first")
+    aside = repo.with_name(f"{repo.name}-{pin.version}")
+    if aside.exists():
+        aside = Path(apply._backup_name(aside))
+    repo.replace(aside)
+    info(f"moved the checkout of FlowJAX {pin.version} to {aside}")
+
+
+def bump(kit: Kit, pin: Pin, version: str) -> int:
+    """Pin ``version``, re-apply the series to it and run the new tests; 1 if anything broke."""
+    if version == pin.version:
+        info(f"the pin is already FlowJAX {version}; nothing to do")
+        return 0
+    _, sha = verified_sdist(kit, pin, version)
+    _move_old_checkout(kit, pin)
+    set_pin(kit.pin_file, version, sha)
+    info(f"pinned FlowJAX {version} (sha256 {sha}) in {kit.pin_file.name}; patches/ unchanged")
+    new_pin = load_pin(kit.pin_file)
+    try:
+        apply.apply(kit, new_pin)
+    except KitError as e:
+        info(f"bump: the series does not apply to {version}: {e}")
+        info("fix it in the checkout (edit, `git add`, `git am --continue` or commit), then `make refresh`")
+        return 1
+    python = env.ensure_env(kit)
+    tally = run_pytest(python, ["-q", *new_test_files(new_pin)], kit.checkout, kit.results / "bump.xml")
+    info(f"bump: series applies to {version}; new tests: {tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0

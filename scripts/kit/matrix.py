@@ -1,0 +1,150 @@
+"""`make matrix`: apply the series to several FlowJAX releases and run the new tests on each."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import tomllib
+from pathlib import Path
+
+from kit import apply
+from kit.config import Kit, Pin
+from kit.fetch import fetch_sdist, released_versions, sha256_of
+from kit.log import KitError, info
+from kit.stamp import write_stamp
+from kit.tally import Tally
+from kit.testrun import new_test_files, run_pytest
+
+KNOWN_SDISTS = "known-sdists.toml"
+
+
+def known_sdists(kit: Kit) -> dict[str, str]:
+    """Version -> sha256 of every sdist the kit has fetched before (trusted on first use)."""
+    path = kit.root / KNOWN_SDISTS
+    if not path.is_file():
+        return {}
+    try:
+        return {str(k): str(v) for k, v in tomllib.loads(path.read_text()).get("sha256", {}).items()}
+    except tomllib.TOMLDecodeError as e:
+        raise KitError(f"{path}: not valid TOML ({e})") from None
+
+
+def _write_known(kit: Kit, known: dict[str, str]) -> None:
+    key = _version_key
+    lines = [
+        "# sha256 of each FlowJAX sdist the kit has used, recorded the first time it was fetched",
+        "# (by `make matrix` or `make bump`) and verified every time after. Keep it in git.",
+        "[sha256]",
+        *(f'"{v}" = "{known[v]}"' for v in sorted(known, key=key)),
+    ]
+    (kit.root / KNOWN_SDISTS).write_text("\n".join(lines) + "\n")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split(".") if x.isdigit())
+
+
+def verified_sdist(kit: Kit, pin: Pin, version: str) -> tuple[Path, str]:
+    """Fetch the sdist of ``version`` and check it against the pin or the known-sdists lock.
+
+    A version seen for the first time has its hash recorded in known-sdists.toml.
+
+    Raises:
+        KitError: If the hash differs from the pinned or recorded one.
+    """
+    path = fetch_sdist(kit.index_url, pin.package, version, kit.cache)
+    actual = sha256_of(path)
+    known = known_sdists(kit)
+    expected = pin.sha256 if version == pin.version else known.get(version)
+    if expected is None:
+        known[version] = actual
+        _write_known(kit, known)
+        info(f"recorded sha256 of {path.name} in {KNOWN_SDISTS} (first use): {actual}")
+    elif actual != expected:
+        raise KitError(
+            f"sha256 mismatch for {path}: expected {expected}, got {actual} "
+            f"(delete the cached file to download it again)"
+        )
+    elif version not in known:
+        known[version] = actual
+        _write_known(kit, known)
+    return path, actual
+
+
+@dataclasses.dataclass
+class Row:
+    """One release's line in the matrix."""
+
+    version: str
+    applies: str
+    tests: str
+    seconds: float
+    tally: Tally | None = None
+
+
+def default_versions(kit: Kit, pin: Pin) -> list[str]:
+    """The pin and the newest release on the index (one entry when they are the same)."""
+    newest = released_versions(kit.index_url, pin.package)[-1:]
+    return list(dict.fromkeys([pin.version, *newest]))
+
+
+def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
+    """Apply the series to a checkout of ``version`` under build/matrix and run the new tests."""
+    start = time.perf_counter()
+    info(f"matrix: FlowJAX {version} ...")
+    try:
+        _, sha = verified_sdist(kit, pin, version)
+    except KitError as e:
+        return Row(version, f"not fetched: {e}", "-", time.perf_counter() - start)
+    vpin = dataclasses.replace(pin, version=version, sha256=sha)
+    vkit = dataclasses.replace(kit, checkout=kit.build / "matrix" / version)
+    try:
+        apply.apply(vkit, vpin)
+        applies = "yes"
+    except KitError as e:
+        applies = f"no: {e}"
+    new = [f for f in new_test_files(pin) if (vkit.checkout / f).is_file()]
+    tally = None
+    if not new:
+        tests = "not run (test file not added)"
+    else:
+        # flowjax resolves to this checkout, ahead of the editable install of the pin.
+        env = dict(os.environ, PYTHONPATH=str(vkit.checkout))
+        xml = kit.results / f"matrix-{version}.xml"
+        try:
+            tally = run_pytest(python, ["-q", *new], vkit.checkout, xml, env=env)
+            tests = f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
+        except KitError as e:
+            tests = f"error: {e}"
+    row = Row(version, applies, tests, time.perf_counter() - start, tally)
+    info(f"matrix: FlowJAX {version}: series {row.applies}; tests {row.tests}; {row.seconds:.0f}s")
+    return row
+
+
+def markdown(rows: list[Row], pin: Pin) -> str:
+    """The matrix as a Markdown table."""
+    lines = [
+        "The patch series applied to each FlowJAX release, and the new regression tests run "
+        "against it (jax and the rest from requirements.lock).",
+        "",
+        "| FlowJAX | series applies | regression tests | time |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        pinned = " (pin)" if r.version == pin.version else ""
+        lines.append(f"| {r.version}{pinned} | {r.applies} | {r.tests} | {r.seconds:.0f}s |")
+    return "\n".join(lines) + "\n"
+
+
+def matrix(kit: Kit, pin: Pin, versions: list[str], python: Path) -> int:
+    """Run the matrix, print it, write build/results/matrix.md; exit 1 if any row fails."""
+    rows = [run_one(kit, pin, v, python) for v in versions]
+    table = markdown(rows, pin)
+    kit.results.mkdir(parents=True, exist_ok=True)
+    (kit.results / "matrix.md").write_text(table)
+    write_stamp(kit.results / "matrix.json", kit, versions=versions)
+    print(table, end="", flush=True)
+    info(f"matrix written to {kit.results / 'matrix.md'}")
+    ok = all(r.applies == "yes" and r.tally is not None and r.tally.failed == 0 for r in rows)
+    return 0 if ok else 1

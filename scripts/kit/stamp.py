@@ -1,0 +1,33 @@
+"""Which series a result was produced from, so that stale evidence is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from kit.config import Kit
+from kit.series import read_series
+
+
+def series_digest(kit: Kit) -> str:
+    """sha256 over `series` and every patch it lists, in order."""
+    digest = hashlib.sha256((kit.patches / "series").read_bytes())
+    for patch in read_series(kit.patches):
+        digest.update(patch.path.read_bytes())
+    return digest.hexdigest()
+
+
+def write_stamp(path: Path, kit: Kit, **facts: Any) -> None:
+    """Record next to a result which series (and which facts about the run) produced it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"series": series_digest(kit), **facts}, indent=2, sort_keys=True) + "\n")
+
+
+def read_stamp(path: Path) -> dict[str, Any] | None:
+    """The stamp at `path`, or None if there is none (or it is unreadable)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
