@@ -1,13 +1,13 @@
 # FlowJAX reparameterization patch kit. `make help` lists the targets.
 # Variables: FLOWJAX_DIR (checkout, default build/flowjax), FORCE=1, UPSTREAM_TAG, ORDER,
-# VERSIONS (make matrix), VERSION (make bump).
+# VERSIONS (make matrix), VERSION (make bump), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER VERSIONS VERSION
+export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER VERSIONS VERSION MUTATIONS MUTATION_UPSTREAM
 
 .DEFAULT_GOAL := help
-.PHONY: help apply test test-fast docs matrix bump pr env drift patches refresh lint
+.PHONY: help apply test test-fast docs matrix bump pr mutation-report env drift patches refresh lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -15,7 +15,7 @@ help: ## list the targets
 apply: ## fetch + verify the pinned sdist, make build/flowjax, git am patches/series
 	@$(KIT) apply
 
-test: ## kit tests, new tests + upstream suite, drift and ruff checks (builds .venv)
+test: ## kit tests; new + upstream tests; doctests; docs html; drift, catalogue, ruff (builds .venv)
 	@$(KIT) test
 
 test-fast: ## as `make test` without upstream's own suite (the edit loop)
@@ -32,6 +32,9 @@ bump: ## move the pin to VERSION=X, re-apply the series, report what broke
 
 pr: ## write build/pr/ (format-patch files + PR_BODY.md from the last results); never pushes
 	@$(KIT) pr
+
+mutation-report: ## opt-in: gradient-breaking mutations vs new and upstream tests (~20 min)
+	@$(KIT) mutation-report
 
 env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
 	@$(KIT) env

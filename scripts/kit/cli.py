@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from kit import apply, bump, docs, env, matrix, pr, sources, testrun
+from kit import apply, bump, docs, env, matrix, mutate, pr, sources, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 
@@ -85,6 +85,18 @@ def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin)
+    return mutate.report(
+        kit,
+        pin,
+        env.ensure_env(kit),
+        target.repo,
+        full=os.environ.get("MUTATION_UPSTREAM") == "full",
+        names=os.environ.get("MUTATIONS", "").split(),
+    )
+
+
 def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return testrun.test(
         kit,
@@ -105,6 +117,10 @@ COMMANDS = {
     "matrix": (cmd_matrix, "apply the series to several releases (VERSIONS=) and run the new tests"),
     "bump": (cmd_bump, "move the pin to VERSION=X, re-apply the series and report what broke"),
     "pr": (cmd_pr, "write build/pr/ (format-patch + PR_BODY.md from the last results)"),
+    "mutation-report": (
+        cmd_mutation_report,
+        "run the mutation catalogue; write build/results/mutation-report.md",
+    ),
     "docs": (cmd_docs, "build the patched HTML docs; fail on new warnings or a missing section"),
 }
 

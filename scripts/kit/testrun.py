@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import docs, gitutil
+from kit import docs, gitutil, mutate
 from kit.apply import resolve_target
 from kit.config import Kit, Pin
 from kit.env import ensure_env
@@ -182,6 +182,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
             "docs html (new warnings)", lambda: docs.build(kit, python, target.repo, target.base, pin.sources)
         ),
         Stage("drift check", lambda: drift(kit, pin)),
+        Stage("mutation catalogue fits", lambda: mutate.catalogue_problems(target.repo)),
         Stage("ruff (upstream config)", lambda: ruff_problems(python, target.repo, target.base)),
     ]
     code = run_stages(stages, results)

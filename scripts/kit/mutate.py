@@ -1,0 +1,228 @@
+"""`make mutation-report`: which gradient-breaking mutations the new tests and upstream's catch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kit.config import Kit, Pin
+from kit.log import KitError, info
+from kit.mutations import CATALOGUE, Mutation
+from kit.stamp import write_stamp
+from kit.tally import read_junit
+from kit.testrun import new_test_files
+
+PROBE = Path(__file__).with_name("mutation_probe.py")
+IMPORT_LINE = "\nimport jax as _mut_jax  # added by the kit's mutation report\n"
+
+
+def upstream_tests_for(path: str, full: bool) -> list[str]:
+    """Upstream's tests for a mutated file: those of its module, or the whole suite."""
+    if full:
+        return ["tests"]
+    if path.startswith("flowjax/bijections/"):
+        return ["tests/test_bijections"]
+    if path == "flowjax/distributions.py":
+        return ["tests/test_distributions.py"]
+    return ["tests"]
+
+
+@dataclass
+class Outcome:
+    """What one pytest run made of a (mutated) copy."""
+
+    failed: int
+    total: int
+    first: str
+
+    @property
+    def killed(self) -> bool:
+        return self.failed > 0
+
+    def cell(self) -> str:
+        if self.killed:
+            return f"**killed** ({self.first})"
+        return f"survived ({self.total} passed)"
+
+
+def copy_checkout(checkout: Path, dest: Path) -> None:
+    """Copy the working tree (not .git, not caches) to ``dest``."""
+    shutil.copytree(checkout, dest, ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info"))
+
+
+def apply_mutation(copy: Path, mutation: Mutation) -> None:
+    """Edit the copy; the edited text must occur exactly once.
+
+    Raises:
+        KitError: If it does not (the catalogue no longer fits this FlowJAX).
+    """
+    path = copy / mutation.path
+    text = path.read_text()
+    count = text.count(mutation.old)
+    if count != 1:
+        raise KitError(f"{mutation.name}: expected text found {count} times in {mutation.path}")
+    path.write_text(text.replace(mutation.old, mutation.new) + IMPORT_LINE)
+
+
+class Runs:
+    """The probe and the two pytest runs on one copy, started together, awaited together."""
+
+    def __init__(self, python: Path, copy: Path, new: list[str], upstream: list[str], out: Path) -> None:
+        env = dict(os.environ, PYTHONPATH=f"{copy}{os.pathsep}{copy / 'tests'}")
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+
+        def pytest(args: list[str], name: str) -> subprocess.Popen[bytes]:
+            cmd = [str(python), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+            cmd += [f"--junitxml={out / name}.xml", *args]
+            return subprocess.Popen(
+                cmd, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+
+        probe = [str(python), str(PROBE), str(out / "values.npz")]
+        self.probe = subprocess.Popen(
+            probe, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.new = pytest(new, "new")
+        self.upstream = pytest(upstream, "upstream")
+
+    def outcome(self, proc: subprocess.Popen[bytes], name: str) -> Outcome:
+        code = proc.wait()
+        xml = self.out / f"{name}.xml"
+        if code not in (0, 1) or not xml.is_file():
+            return Outcome(1, 0, f"pytest exited {code}")
+        tally = read_junit(xml)
+        first = next((c for c in _failed_cases(xml)), "")
+        return Outcome(tally.failed, tally.passed + tally.failed + tally.skipped, first)
+
+    def values(self) -> dict[str, np.ndarray]:
+        _, err = self.probe.communicate()
+        if self.probe.returncode:
+            raise KitError(f"sampling probe failed: {err.decode().strip().splitlines()[-1:]}")
+        with np.load(self.out / "values.npz") as data:
+            return {k: data[k] for k in data.files}
+
+
+def _failed_cases(xml: Path) -> list[str]:
+    return [
+        tc.get("name", "")
+        for tc in ET.parse(xml).getroot().iter("testcase")
+        if any(child.tag in ("failure", "error") for child in tc)
+    ]
+
+
+def same_values(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
+    """Names of the sampled outputs that differ (beyond float rounding) between two probes."""
+    return sorted(k for k in a if k not in b or not np.allclose(a[k], b[k], rtol=1e-12, atol=1e-12))
+
+
+def catalogue_problems(checkout: Path) -> list[str]:
+    """Mutations whose text no longer occurs exactly once in the checkout (e.g. after a bump)."""
+    problems = []
+    for mutation in CATALOGUE:
+        path = checkout / mutation.path
+        count = path.read_text().count(mutation.old) if path.is_file() else 0
+        if count != 1:
+            problems.append(f"mutation {mutation.name}: its text occurs {count} times in {mutation.path}")
+    return problems
+
+
+def select(names: list[str]) -> tuple[Mutation, ...]:
+    """The named mutations (all of them when ``names`` is empty).
+
+    Raises:
+        KitError: For a name not in the catalogue.
+    """
+    known = {m.name: m for m in CATALOGUE}
+    if unknown := [n for n in names if n not in known]:
+        raise KitError(f"no mutation named {unknown[0]!r}; see scripts/kit/mutations.py")
+    return tuple(known[n] for n in names) if names else CATALOGUE
+
+
+def report(kit: Kit, pin: Pin, python: Path, checkout: Path, *, full: bool, names: list[str]) -> int:
+    """Run the catalogue; print progress and write build/results/mutation-report.md."""
+    catalogue = select(names)
+    new = new_test_files(pin)
+    subsets = sorted({t for m in catalogue for t in upstream_tests_for(m.path, full)})
+    start = time.perf_counter()
+    rows, killed_new, killed_upstream = [], 0, 0
+    with tempfile.TemporaryDirectory(prefix="flowjax-mutants-") as tmp:
+        base = Path(tmp) / "unmutated"
+        copy_checkout(checkout, base)
+        t0 = time.perf_counter()
+        info(f"mutation report: unmutated copy: new tests and {' '.join(subsets)} ...")
+        runs = Runs(python, base, new, subsets, Path(tmp) / "out-unmutated")
+        reference = runs.values()
+        for name, proc in (("new", runs.new), ("upstream", runs.upstream)):
+            outcome = runs.outcome(proc, name)
+            if outcome.killed:
+                raise KitError(
+                    f"the unmutated checkout fails its {name} tests ({outcome.first}); fix that first"
+                )
+        info(f"mutation report: unmutated copy passes ({time.perf_counter() - t0:.0f}s)")
+        for i, mutation in enumerate(catalogue, 1):
+            t0 = time.perf_counter()
+            copy = Path(tmp) / mutation.name
+            copy_checkout(checkout, copy)
+            upstream = upstream_tests_for(mutation.path, full)
+            try:
+                apply_mutation(copy, mutation)
+            except KitError as e:
+                rows.append((mutation, "does not apply", str(e), "-", 0.0))
+                info(f"[{i}/{len(catalogue)}] {mutation.name}: does not apply")
+                continue
+            runs = Runs(python, copy, new, upstream, Path(tmp) / f"out-{mutation.name}")
+            changed = same_values(reference, runs.values())
+            new_outcome = runs.outcome(runs.new, "new")
+            up_outcome = runs.outcome(runs.upstream, "upstream")
+            shutil.rmtree(copy)
+            values = "unchanged" if not changed else f"CHANGED: {', '.join(changed[:3])}"
+            killed_new += new_outcome.killed and not changed
+            killed_upstream += up_outcome.killed and not changed
+            seconds = time.perf_counter() - t0
+            rows.append(
+                (mutation, values, new_outcome.cell(), f"{up_outcome.cell()} [{' '.join(upstream)}]", seconds)
+            )
+            info(
+                f"[{i}/{len(catalogue)}] {mutation.name}: values {values}; new tests "
+                f"{'killed' if new_outcome.killed else 'SURVIVED'}; upstream "
+                f"{'killed' if up_outcome.killed else 'survived'} ({seconds:.0f}s)"
+            )
+    total = time.perf_counter() - start
+    text = _markdown(rows, killed_new, killed_upstream, full, total)
+    kit.results.mkdir(parents=True, exist_ok=True)
+    (kit.results / "mutation-report.md").write_text(text)
+    write_stamp(
+        kit.results / "mutation-report.json", kit, mutations=[m.name for m in catalogue], upstream_full=full
+    )
+    print(text, end="", flush=True)
+    info(f"mutation report: {len(catalogue)} mutations in {total / 60:.1f} min; written to {kit.results}")
+    return 0
+
+
+def _markdown(rows: list, killed_new: int, killed_upstream: int, full: bool, seconds: float) -> str:
+    n = len(rows)
+    scope = "upstream's whole suite" if full else "upstream's tests of the mutated module"
+    lines = [
+        f"Each mutation is one source edit of FlowJAX that leaves every sample value unchanged "
+        f"(checked on every case of the new tests, float64) and breaks a gradient. For each, the "
+        f"new test file and {scope} ran on a copy of the patched checkout; the unmutated copy "
+        "passes both.",
+        "",
+        f"**New tests killed {killed_new}/{n}; upstream's tests killed {killed_upstream}/{n}.** "
+        f"({seconds / 60:.1f} min)",
+        "",
+        "| mutation | where | sample values | new tests | upstream tests |",
+        "|---|---|---|---|---|",
+    ]
+    for mutation, values, new, upstream, _ in rows:
+        lines.append(f"| `{mutation.name}` | {mutation.what} | {values} | {new} | {upstream} |")
+    return "\n".join(lines) + "\n"

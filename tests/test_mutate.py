@@ -1,0 +1,74 @@
+"""The mutation report's parts: applying an edit, choosing mutations, comparing sample values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kit import mutate
+from kit.log import KitError
+from kit.mutations import CATALOGUE, SG, Mutation
+
+MUTATION = Mutation("m", "pkg/mod.py", "return x * s", f"return x * {SG}(s)", "test")
+
+
+def write(root: Path, text: str) -> Path:
+    path = root / "pkg/mod.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    return path
+
+
+def test_mutation_edits_the_copy_once_and_imports_jax_last(tmp_path):
+    path = write(tmp_path, "def f(x, s):\n    return x * s\n")
+    mutate.apply_mutation(tmp_path, MUTATION)
+    assert path.read_text() == f"def f(x, s):\n    return x * {SG}(s)\n{mutate.IMPORT_LINE}"
+
+
+@pytest.mark.parametrize("text", ["def f(x, s):\n    return x\n", "return x * s\nreturn x * s\n"])
+def test_mutation_must_match_exactly_once(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(KitError, match="expected text found [02] times"):
+        mutate.apply_mutation(tmp_path, MUTATION)
+    assert path.read_text() == text
+
+
+def test_catalogue_problems_name_the_mutation(tmp_path):
+    problems = mutate.catalogue_problems(tmp_path)
+    assert len(problems) == len(CATALOGUE)
+    assert problems[0] == f"mutation {CATALOGUE[0].name}: its text occurs 0 times in {CATALOGUE[0].path}"
+
+
+def test_catalogue_is_large_named_uniquely_and_breaks_only_gradients():
+    assert len(CATALOGUE) >= 15
+    assert len({m.name for m in CATALOGUE}) == len(CATALOGUE)
+    assert len({m.path for m in CATALOGUE}) >= 6  # distributions, bijections and flows' parts
+    for m in CATALOGUE:
+        assert m.old != m.new
+        # Only value-preserving edits: a stop_gradient, or a negated tangent.
+        assert SG in m.new or m.new == m.old.replace("x_star_tangent", "-x_star_tangent")
+
+
+def test_select_names_or_everything():
+    assert mutate.select([]) == CATALOGUE
+    assert mutate.select([CATALOGUE[2].name]) == (CATALOGUE[2],)
+    with pytest.raises(KitError, match="no mutation named 'nope'"):
+        mutate.select(["nope"])
+
+
+def test_changed_values_are_named():
+    a = {"Normal/sample": np.array([1.0, 2.0]), "flow/x": np.array([3.0])}
+    same = {"Normal/sample": np.array([1.0, 2.0 + 1e-15]), "flow/x": np.array([3.0])}
+    moved = {"Normal/sample": np.array([1.0, 2.0]), "flow/x": np.array([3.1])}
+    assert mutate.same_values(a, same) == []
+    assert mutate.same_values(a, moved) == ["flow/x"]
+    assert mutate.same_values(a, {"flow/x": np.array([3.0])}) == ["Normal/sample"]
+
+
+def test_upstream_tests_follow_the_mutated_module():
+    assert mutate.upstream_tests_for("flowjax/bijections/affine.py", full=False) == ["tests/test_bijections"]
+    assert mutate.upstream_tests_for("flowjax/distributions.py", full=False) == [
+        "tests/test_distributions.py"
+    ]
+    assert mutate.upstream_tests_for("flowjax/distributions.py", full=True) == ["tests"]
