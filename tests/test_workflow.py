@@ -36,7 +36,7 @@ def test_matrix_names_the_patch_that_fails_and_still_runs_the_tests(upstream):
     proc = run(upstream, "matrix", VERSIONS="1.0.0 1.1.0")
     assert proc.returncode == 1, proc.stderr
     table = (upstream.kit / "build/results/matrix.md").read_text()
-    assert "| 1.0.0 (pin) | yes | 1 passed, 0 failed, 0 skipped |" in table
+    assert "| 1.0.0 (pin) | yes | 1 passed, 0 failed, 0 skipped | - |" in table
     row = next(line for line in table.splitlines() if line.startswith("| 1.1.0 |"))
     assert f"no: {DOCS_PATCH} does not apply: patch failed: docs/getting_started.rst" in row
     assert "| 1 passed, 0 failed, 0 skipped |" in row  # the test patch applied before it
@@ -127,8 +127,8 @@ def test_pr_body_is_built_from_the_results(upstream):
     body = (out / "PR_BODY.md").read_text()
     assert body.startswith("# Reparameterized gradients\n")
     assert "Addresses https://example.com/issues/181" in body
-    assert "- **tests: add the new test**" in body
-    assert "- **docs: add a section**" in body
+    assert "- **tests: add the new test**: `tests/test_new.py` (+2)" in body
+    assert "- **docs: add a section**: `docs/getting_started.rst` (+5)" in body
     assert "- New tests (test_new): 2 passed, 0 failed, 1 xfailed (3.6s)" in body
     assert "same pytest session (order: natural): 1 passed, 0 failed (3.0s)" in body
     assert "| new | Normal, coupling_flow | - |" in body

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from kit import apply, env, gitutil
-from kit.config import Kit, Pin, load_pin
+from kit.config import Kit, Pin, load_pin, new_test_files
 from kit.log import KitError, info
 from kit.matrix import verified_sdist
-from kit.testrun import new_test_files, run_pytest
+from kit.testrun import run_pytest
 
 
 def set_pin(path: Path, version: str, sha256: str) -> None:

@@ -62,6 +62,11 @@ class Pin:
         return f"{self.package}-{self.version}.tar.gz"
 
 
+def new_test_files(pin: Pin) -> list[str]:
+    """Upstream paths of the test files the series adds."""
+    return [s.target for s in pin.sources if s.target.startswith("tests/") and s.target.endswith(".py")]
+
+
 @dataclass(frozen=True)
 class Kit:
     """Where the kit's inputs live and where it writes."""

@@ -6,15 +6,16 @@ import dataclasses
 import os
 import time
 import tomllib
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from kit import apply
-from kit.config import Kit, Pin
+from kit.config import Kit, Pin, new_test_files
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.log import KitError, info
 from kit.stamp import write_stamp
 from kit.tally import Tally
-from kit.testrun import new_test_files, run_pytest
+from kit.testrun import run_pytest
 
 KNOWN_SDISTS = "known-sdists.toml"
 
@@ -81,6 +82,7 @@ class Row:
     tests: str
     seconds: float
     tally: Tally | None = None
+    first_failure: str = ""
 
 
 def default_versions(kit: Kit, pin: Pin) -> list[str]:
@@ -112,14 +114,26 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
         # flowjax resolves to this checkout, ahead of the editable install of the pin.
         env = dict(os.environ, PYTHONPATH=str(vkit.checkout))
         xml = kit.results / f"matrix-{version}.xml"
+        failure = ""
         try:
             tally = run_pytest(python, ["-q", *new], vkit.checkout, xml, env=env)
             tests = f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
+            failure = first_failure(xml)
         except KitError as e:
             tests = f"error: {e}"
-    row = Row(version, applies, tests, time.perf_counter() - start, tally)
+    row = Row(version, applies, tests, time.perf_counter() - start, tally, failure)
     info(f"matrix: FlowJAX {version}: series {row.applies}; tests {row.tests}; {row.seconds:.0f}s")
     return row
+
+
+def first_failure(xml: Path) -> str:
+    """The first failing test of a JUnit file and the first line of its message."""
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        for child in case:
+            if child.tag in ("failure", "error"):
+                message = (child.get("message") or "").strip().splitlines()[:1] or [""]
+                return f"{case.get('name')}: {message[0][:100]}"
+    return ""
 
 
 def markdown(rows: list[Row], pin: Pin) -> str:
@@ -128,12 +142,13 @@ def markdown(rows: list[Row], pin: Pin) -> str:
         "The patch series applied to each FlowJAX release, and the new regression tests run "
         "against it (jax and the rest from requirements.lock).",
         "",
-        "| FlowJAX | series applies | regression tests | time |",
-        "|---|---|---|---|",
+        "| FlowJAX | series applies | regression tests | first failure | time |",
+        "|---|---|---|---|---|",
     ]
     for r in rows:
         pinned = " (pin)" if r.version == pin.version else ""
-        lines.append(f"| {r.version}{pinned} | {r.applies} | {r.tests} | {r.seconds:.0f}s |")
+        failure = r.first_failure.replace("|", "\\|") or "-"
+        lines.append(f"| {r.version}{pinned} | {r.applies} | {r.tests} | {failure} | {r.seconds:.0f}s |")
     return "\n".join(lines) + "\n"
 
 

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kit.config import Kit, Pin
+from kit.config import Kit, Pin, new_test_files
 from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
 from kit.stamp import write_stamp
 from kit.tally import read_junit
-from kit.testrun import new_test_files
 
 PROBE = Path(__file__).with_name("mutation_probe.py")
 IMPORT_LINE = "\nimport jax as _mut_jax  # added by the kit's mutation report\n"

@@ -11,12 +11,11 @@ from pathlib import Path
 
 from kit import gitutil
 from kit.apply import Target, commits_above, expected_trees, uncommitted
-from kit.config import Kit, Pin
+from kit.config import Kit, Pin, new_test_files
 from kit.log import KitError, info
 from kit.series import Patch, read_series
 from kit.sources import format_patches
 from kit.stamp import read_stamp, series_digest
-from kit.testrun import new_test_files
 
 # Optional evidence: included when present and made from the current series.
 OPTIONAL = {"matrix": "Compatibility across releases", "mutation-report": "Mutation report"}
@@ -68,6 +67,12 @@ def message_of(patch: Patch) -> tuple[str, str]:
     body = rest.split("\n---\n", 1)[0]
     lines = [line for line in body.splitlines() if not re.match(r"^[A-Z][\w-]+: \S", line)]
     return patch.subject, "\n".join(lines).strip()
+
+
+def diffstat(patch: Patch) -> list[tuple[str, str]]:
+    """(path, lines changed) for each file in a patch's diffstat."""
+    stat = patch.path.read_text().split("\n---\n", 1)[-1].split("\n\n", 1)[0]
+    return re.findall(r"^ (\S+)\s+\|\s+(\d+)", stat, re.M)
 
 
 def bug_links(patches: list[Patch]) -> list[str]:
@@ -136,10 +141,11 @@ def body(kit: Kit, pin: Pin, target: Target, patches: list[Patch], stamp: dict) 
     ]
     for patch in patches:
         subject, text = message_of(patch)
-        first = text.split("\n\n", 1)[0].replace("\n", " ")
-        lines += [f"- **{subject}** — {first}" if first else f"- **{subject}**"]
+        files = ", ".join(f"`{path}` (+{n})" for path, n in diffstat(patch))
+        lines += [f"- **{subject}**: {files}", "", "  <details><summary>commit message</summary>", ""]
+        lines += [f"  {line}".rstrip() for line in text.splitlines()]
+        lines += ["", "  </details>", ""]
     lines += [
-        "",
         "## Evidence",
         "",
         f"From the last `make test` of this series on FlowJAX {stamp['version']} "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kit import docs, gitutil, mutate
 from kit.apply import resolve_target
-from kit.config import Kit, Pin
+from kit.config import Kit, Pin, new_test_files
 from kit.env import ensure_env
 from kit.log import KitError, info
 from kit.sources import drift
@@ -43,11 +43,6 @@ def run_pytest(
     if code != 0 and tally.failed == 0:
         raise KitError(f"pytest exited {code} in {cwd} with no failing test recorded")
     return tally
-
-
-def new_test_files(pin: Pin) -> list[str]:
-    """Upstream paths of the test files the series adds."""
-    return [s.target for s in pin.sources if s.target.startswith("tests/") and s.target.endswith(".py")]
 
 
 ORDERS = ("natural", "new-first", "upstream-first")
