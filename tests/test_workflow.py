@@ -22,6 +22,7 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="py
 <testcase classname="tests.test_upstream" name="test_upstream" time="3.0"/>
 </testsuite></testsuites>
 """
+DOCTEST_SUMMARY = "Doctest summary\n===============\n    7 tests\n    1 failure in tests\n"
 
 
 def run(upstream: Upstream, *args: str, **env: str):
@@ -98,6 +99,8 @@ def results_of_a_run(upstream: Upstream, **facts) -> None:
     results = upstream.kit / "build/results"
     results.mkdir(parents=True, exist_ok=True)
     (results / "flowjax.xml").write_text(JUNIT)
+    (results / "doctest").mkdir(exist_ok=True)
+    (results / "doctest/output.txt").write_text(DOCTEST_SUMMARY)
     kit = Kit(upstream.kit, upstream.checkout, upstream.cache, upstream.index.as_uri())
     stamp = {
         "upstream_suite": True,
@@ -131,6 +134,7 @@ def test_pr_body_is_built_from_the_results(upstream):
     assert "- **docs: add a section**: `docs/getting_started.rst` (+5)" in body
     assert "- New tests (test_new): 2 passed, 0 failed, 1 xfailed (3.6s)" in body
     assert "same pytest session (order: natural): 1 passed, 0 failed (3.0s)" in body
+    assert "upstream's conf.py: 6 doctests passed, 1 failed" in body
     assert "| new | Normal, coupling_flow | - |" in body
     assert "| known bug | - | test_known_bug: xfailed (upstream bug) |" in body
     assert "Not run for this series (`make matrix`)" in body

@@ -12,6 +12,7 @@ from pathlib import Path
 from kit import gitutil
 from kit.apply import Target, commits_above, expected_trees, uncommitted
 from kit.config import Kit, Pin, new_test_files
+from kit.docs import read_doctest_summary
 from kit.log import KitError, info
 from kit.series import Patch, read_series
 from kit.sources import format_patches
@@ -113,17 +114,6 @@ def _count(cases: list[Case]) -> str:
     return f"{', '.join(parts)} ({seconds:.1f}s)"
 
 
-def doctest_counts(output: Path) -> str | None:
-    """The doctest summary of the last `make test`, as one phrase."""
-    if not output.is_file():
-        return None
-    found = dict(re.findall(r"^\s*(\d+) (tests?|failures? in tests)$", output.read_text(), re.M))
-    found = {v: k for k, v in found.items()}
-    tests = next((v for k, v in found.items() if k.startswith("test")), None)
-    failed = next((v for k, v in found.items() if k.startswith("failure")), "0")
-    return f"{tests} doctests, {failed} failed" if tests else None
-
-
 def body(kit: Kit, pin: Pin, target: Target, patches: list[Patch], stamp: dict) -> str:
     """PR_BODY.md: title, summary, changes per patch, and the evidence of the last runs."""
     cases = read_cases(kit.results / "flowjax.xml")
@@ -155,9 +145,11 @@ def body(kit: Kit, pin: Pin, target: Target, patches: list[Patch], stamp: dict) 
         f"- New tests ({', '.join(sorted(new_files))}): {_count(new)}",
         f"- Upstream's suite in the same pytest session (order: {stamp['order']}): {_count(upstream)}",
     ]
-    doctests = doctest_counts(kit.results / "doctest" / "output.txt")
-    if doctests:
-        lines.append(f"- `sphinx-build -b doctest` over docs/ with upstream's conf.py: {doctests}")
+    doctest = read_doctest_summary(kit.results / "doctest" / "output.txt")
+    lines.append(
+        f"- `sphinx-build -b doctest` over docs/ with upstream's conf.py: "
+        f"{doctest.passed} doctests passed, {doctest.failed} failed"
+    )
     lines += ["", "### What the new tests establish", "", *test_table(new), ""]
     digest = series_digest(kit)
     for name, title in OPTIONAL.items():
