@@ -6,7 +6,6 @@ import dataclasses
 import os
 import time
 import tomllib
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from kit import apply
@@ -14,7 +13,7 @@ from kit.config import Kit, Pin, new_test_files
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.log import KitError, info
 from kit.stamp import write_stamp
-from kit.tally import Tally
+from kit.tally import Tally, first_failure, read_cases
 from kit.testrun import run_pytest
 
 KNOWN_SDISTS = "known-sdists.toml"
@@ -107,33 +106,23 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
     except KitError as e:
         applies = f"no: {e}"
     new = [f for f in new_test_files(pin) if (vkit.checkout / f).is_file()]
-    tally = None
+    tally, failure = None, ""
     if not new:
         tests = "not run (test file not added)"
     else:
         # flowjax resolves to this checkout, ahead of the editable install of the pin.
         env = dict(os.environ, PYTHONPATH=str(vkit.checkout))
         xml = kit.results / f"matrix-{version}.xml"
-        failure = ""
         try:
             tally = run_pytest(python, ["-q", *new], vkit.checkout, xml, env=env)
             tests = f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
-            failure = first_failure(xml)
+            if failed := first_failure(read_cases(xml)):
+                failure = f"{failed.name}: {failed.message[:100]}"
         except KitError as e:
             tests = f"error: {e}"
     row = Row(version, applies, tests, time.perf_counter() - start, tally, failure)
     info(f"matrix: FlowJAX {version}: series {row.applies}; tests {row.tests}; {row.seconds:.0f}s")
     return row
-
-
-def first_failure(xml: Path) -> str:
-    """The first failing test of a JUnit file and the first line of its message."""
-    for case in ET.parse(xml).getroot().iter("testcase"):
-        for child in case:
-            if child.tag in ("failure", "error"):
-                message = (child.get("message") or "").strip().splitlines()[:1] or [""]
-                return f"{case.get('name')}: {message[0][:100]}"
-    return ""
 
 
 def markdown(rows: list[Row], pin: Pin) -> str:

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from kit.config import Kit, Pin, new_test_files
 from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
 from kit.stamp import write_stamp
-from kit.tally import read_junit
+from kit.tally import first_failure, read_cases
 
 PROBE = Path(__file__).with_name("mutation_probe.py")
 IMPORT_LINE = "\nimport jax as _mut_jax  # added by the kit's mutation report\n"
@@ -98,9 +97,9 @@ class Runs:
         xml = self.out / f"{name}.xml"
         if code not in (0, 1) or not xml.is_file():
             return Outcome(1, 0, f"pytest exited {code}")
-        tally = read_junit(xml)
-        first = next((c for c in _failed_cases(xml)), "")
-        return Outcome(tally.failed, tally.passed + tally.failed + tally.skipped, first)
+        cases = read_cases(xml)
+        failed = first_failure(cases)
+        return Outcome(sum(c.outcome == "failed" for c in cases), len(cases), failed.name if failed else "")
 
     def values(self) -> dict[str, np.ndarray]:
         _, err = self.probe.communicate()
@@ -108,14 +107,6 @@ class Runs:
             raise KitError(f"sampling probe failed: {err.decode().strip().splitlines()[-1:]}")
         with np.load(self.out / "values.npz") as data:
             return {k: data[k] for k in data.files}
-
-
-def _failed_cases(xml: Path) -> list[str]:
-    return [
-        tc.get("name", "")
-        for tc in ET.parse(xml).getroot().iter("testcase")
-        if any(child.tag in ("failure", "error") for child in tc)
-    ]
 
 
 def same_values(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:

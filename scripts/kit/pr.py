@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import xml.etree.ElementTree as ET
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from kit import gitutil
@@ -17,48 +15,10 @@ from kit.log import KitError, info
 from kit.series import Patch, read_series
 from kit.sources import format_patches
 from kit.stamp import read_stamp, series_digest
+from kit.tally import Case, read_cases
 
 # Optional evidence: included when present and made from the current series.
 OPTIONAL = {"matrix": "Compatibility across releases", "mutation-report": "Mutation report"}
-
-
-@dataclass(frozen=True)
-class Case:
-    """One test case from a JUnit file."""
-
-    file: str
-    function: str
-    param: str | None
-    outcome: str  # passed, failed, skipped or xfailed
-    seconds: float
-    message: str = ""
-
-
-def read_cases(xml: Path) -> list[Case]:
-    """Every test case in a pytest JUnit XML file."""
-    cases = []
-    for tc in ET.parse(xml).getroot().iter("testcase"):
-        children = {child.tag: child for child in tc}
-        skipped = children.get("skipped")
-        if "failure" in children or "error" in children:
-            outcome = "failed"
-        elif skipped is not None:
-            outcome = "xfailed" if skipped.get("type") == "pytest.xfail" else "skipped"
-        else:
-            outcome = "passed"
-        function, _, param = tc.get("name", "").partition("[")
-        module = tc.get("classname", "").split(".")
-        cases.append(
-            Case(
-                file=next((m for m in module if m.startswith("test_")), module[-1]),
-                function=function,
-                param=param[:-1] if param else None,
-                outcome=outcome,
-                seconds=float(tc.get("time", 0)),
-                message=(skipped.get("message", "") if skipped is not None else "").removeprefix("reason: "),
-            )
-        )
-    return cases
 
 
 def message_of(patch: Patch) -> tuple[str, str]:

@@ -25,18 +25,62 @@ class Tally:
         return self
 
 
+@dataclass(frozen=True)
+class Case:
+    """One test case from a JUnit file."""
+
+    file: str
+    function: str
+    param: str | None
+    outcome: str  # passed, failed, skipped or xfailed
+    seconds: float
+    message: str = ""  # first line of the failure message, or the skip/xfail reason
+
+    @property
+    def name(self) -> str:
+        return self.function + (f"[{self.param}]" if self.param is not None else "")
+
+
+def read_cases(path: Path) -> list[Case]:
+    """Every test case in a pytest JUnit XML file."""
+    cases = []
+    for tc in ET.parse(path).getroot().iter("testcase"):
+        children = {child.tag: child for child in tc}
+        problem = children.get("failure", children.get("error"))
+        skipped = children.get("skipped")
+        if problem is not None:
+            outcome, message = "failed", (problem.get("message") or "").strip().split("\n", 1)[0]
+        elif skipped is not None:
+            outcome = "xfailed" if skipped.get("type") == "pytest.xfail" else "skipped"
+            message = (skipped.get("message") or "").removeprefix("reason: ")
+        else:
+            outcome, message = "passed", ""
+        function, _, param = tc.get("name", "").partition("[")
+        module = tc.get("classname", "").split(".")
+        cases.append(
+            Case(
+                file=next((m for m in module if m.startswith("test_")), module[0]),
+                function=function,
+                param=param[:-1] if param else None,
+                outcome=outcome,
+                seconds=float(tc.get("time", 0)),
+                message=message,
+            )
+        )
+    return cases
+
+
+def first_failure(cases: list[Case]) -> Case | None:
+    """The first failing case, if any."""
+    return next((c for c in cases if c.outcome == "failed"), None)
+
+
 def read_junit(path: Path) -> Tally:
     """Counts and per-file time from a pytest JUnit XML file."""
     tally = Tally()
-    for case in ET.parse(path).getroot().iter("testcase"):
-        outcome = {child.tag for child in case}
-        if outcome & {"failure", "error"}:
-            tally.failed += 1
-        elif "skipped" in outcome:
-            tally.skipped += 1
-        else:
-            tally.passed += 1
-        module = case.get("classname", "").split(".")
-        name = next((m for m in module if m.startswith("test_")), module[0])
-        tally.seconds_by_file[name] += float(case.get("time", 0))
+    for case in read_cases(path):
+        tally.passed += case.outcome == "passed"
+        tally.failed += case.outcome == "failed"
+        tally.skipped += case.outcome in ("skipped", "xfailed")
+        tally.seconds_by_file[case.file] += case.seconds
     return tally
