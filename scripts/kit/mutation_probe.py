@@ -26,12 +26,12 @@ def sample_values() -> dict[str, np.ndarray]:
 
     with jax.enable_x64(True):
         for name, make in t._explicit_distributions.items():
-            record(name, t.perturb(make(), seed=1))
+            record(name, t.perturb(t.build_float64(make), seed=1))
         for name, (make, _) in t._expectation_cases.items():
-            record(f"expectation/{name}", make())
+            record(f"expectation/{name}", t.build_float64(make))
         for name in t._flows:
             record(name, t.flow(name), t.CONDITION)
-        record("VmapMixture", t._mixture())
+        record("VmapMixture", t.build_float64(t._mixture))
     return values
 
 
