@@ -72,3 +72,13 @@ def test_upstream_tests_follow_the_mutated_module():
         "tests/test_distributions.py"
     ]
     assert mutate.upstream_tests_for("flowjax/distributions.py", full=True) == ["tests"]
+
+
+def test_probe_failure_names_the_exception_not_jax_boilerplate():
+    stderr = (
+        "Traceback (most recent call last):\n  File 'x.py', line 1\n"
+        "ValueError: output shape (2,) does not match\n--------------------\n"
+        "For simplicity, JAX has removed its internal frames.\n"
+    )
+    assert mutate.error_line(stderr) == "ValueError: output shape (2,) does not match"
+    assert mutate.error_line("killed\n") == "killed"

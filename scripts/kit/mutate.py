@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -70,6 +71,13 @@ def apply_mutation(copy: Path, mutation: Mutation) -> None:
     path.write_text(text.replace(mutation.old, mutation.new) + IMPORT_LINE)
 
 
+def error_line(stderr: str) -> str:
+    """The exception line of a Python traceback (JAX appends a note after it)."""
+    lines = stderr.strip().splitlines() or ["no output"]
+    errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
+    return (errors or lines)[-1]
+
+
 class Runs:
     """The probe and the two pytest runs on one copy, started together, awaited together."""
 
@@ -104,7 +112,7 @@ class Runs:
     def values(self) -> dict[str, np.ndarray]:
         _, err = self.probe.communicate()
         if self.probe.returncode:
-            raise KitError(f"sampling probe failed: {err.decode().strip().splitlines()[-1:]}")
+            raise KitError(f"sampling probe failed: {error_line(err.decode())}")
         with np.load(self.out / "values.npz") as data:
             return {k: data[k] for k in data.files}
 

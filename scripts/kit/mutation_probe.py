@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import test_reparameterization as t
@@ -19,6 +21,9 @@ def sample_values() -> dict[str, np.ndarray]:
     key, values = jr.key(7), {}
 
     def record(name, dist, condition=None):
+        # The cases hold numpy leaves; eager sampling (VmapMixture's filter_vmap)
+        # wants JAX arrays, as the tests' compiled functions see them.
+        dist = jax.tree.map(lambda leaf: jnp.asarray(leaf) if eqx.is_array(leaf) else leaf, dist)
         values[f"{name}/sample"] = np.asarray(dist.sample(key, (3,), condition=condition))
         x, log_prob = dist.sample_and_log_prob(key, (3,), condition=condition)
         values[f"{name}/sample_and_log_prob/x"] = np.asarray(x)
