@@ -567,31 +567,25 @@ def distributions_in(tree):
     return found
 
 
-def public_concrete_distributions():
-    """Public, concrete distribution classes defined in flowjax.distributions."""
-    module = flowjax.distributions
+def public_names(module, is_case):
+    """Public names defined in ``module`` itself whose object satisfies ``is_case``."""
     return {
         name
-        for name, cls in vars(module).items()
-        if inspect.isclass(cls)
-        and issubclass(cls, AbstractDistribution)
-        and cls.__module__ == module.__name__
-        and not name.startswith("_")
-        and not inspect.isabstract(cls)
-        and not getattr(cls, "__abstractvars__", None)
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and getattr(obj, "__module__", None) == module.__name__
+        and is_case(obj)
     }
 
 
-def flow_constructors():
-    """Public functions defined in flowjax.flows."""
-    module = flowjax.flows
-    return {
-        name
-        for name, fn in vars(module).items()
-        if inspect.isfunction(fn)
-        and fn.__module__ == module.__name__
-        and not name.startswith("_")
-    }
+def is_concrete_distribution(obj):
+    """A distribution class that can be instantiated (not an abstract base)."""
+    return (
+        inspect.isclass(obj)
+        and issubclass(obj, AbstractDistribution)
+        and not inspect.isabstract(obj)
+        and not getattr(obj, "__abstractvars__", None)
+    )
 
 
 def test_every_distribution_and_flow_has_a_case():
@@ -599,10 +593,11 @@ def test_every_distribution_and_flow_has_a_case():
     built += [make() for make, _ in _expectation_cases.values()]
     built += [_mixture(), Uniform(0, 1), *map(flow, _flows)]
     covered = set().union(*map(distributions_in, built))
-    missing = sorted(public_concrete_distributions() - covered)
+    distributions = public_names(flowjax.distributions, is_concrete_distribution)
+    missing = sorted(distributions - covered)
     assert not missing, f"distributions without a reparameterization case: {missing}"
     flows = {make.constructor.__name__ for make in _flows.values()}
-    missing = sorted(flow_constructors() - flows)
+    missing = sorted(public_names(flowjax.flows, inspect.isfunction) - flows)
     assert not missing, f"flows without a reparameterization case: {missing}"
 
 
