@@ -1,36 +1,40 @@
 # FlowJAX reparameterization patch kit. `make help` lists the targets.
-# Variables: FLOWJAX_DIR (checkout, default build/flowjax), FORCE=1, UPSTREAM_TAG, ORDER,
-# VERSIONS (make matrix), VERSION (make bump), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report).
+# Variables: FLOWJAX_DIR (checkout, default build/flowjax), PR (one PR of patches/stack.toml),
+# FORCE=1, UPSTREAM_TAG, ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
+# VERSION (make bump), AUTHOR (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR FORCE UPSTREAM_TAG ORDER VERSIONS VERSION MUTATIONS MUTATION_UPSTREAM
+export FLOWJAX_DIR PR FORCE UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR MUTATIONS MUTATION_UPSTREAM
 
 .DEFAULT_GOAL := help
-.PHONY: help apply test test-fast docs matrix bump pr mutation-report env drift patches refresh lint
+.PHONY: help apply test test-fast docs envs matrix bump pr mutation-report env bench drift patches refresh lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-apply: ## fetch + verify the pinned sdist, make build/flowjax, git am patches/series
+apply: ## fetch + verify the pinned sdist, make build/flowjax, apply the stack (PR=<name>: one PR + deps)
 	@$(KIT) apply
 
-test: ## kit tests; new + upstream tests; doctests; docs html; drift, catalogue, ruff (builds .venv)
+test: ## kit tests; each PR alone; the stack + upstream's suite; sentinels; reproducer; docs; drift; ruff
 	@$(KIT) test
 
-test-fast: ## as `make test` without upstream's own suite (the edit loop)
+test-fast: ## the edit loop: the series' own tests, sentinels, reproducer, doctests (kit tests if kit changed)
 	@$(KIT) test --fast
 
 docs: ## build the patched HTML docs into build/docs/html; no new warnings vs the base
 	@$(KIT) docs
 
-matrix: ## series + new tests on each release: VERSIONS="19.0.0 19.1.2" (default: pin + newest)
+envs: ## opt-in: the stack in upstream's CI environments (locked, latest-3.11, latest, lowest)
+	@$(KIT) envs
+
+matrix: ## the stack + its tests on each release: VERSIONS="19.0.0 19.1.2" (default: pin + newest)
 	@$(KIT) matrix
 
 bump: ## move the pin to VERSION=X, re-apply the series, report what broke
 	@$(KIT) bump
 
-pr: ## write build/pr/ (format-patch files + PR_BODY.md from the last results); never pushes
+pr: ## per PR: branch, build/pr/<pr>/ patches + PR_BODY.md (+ ISSUE.md); AUTHOR="Name <mail>"; never pushes
 	@$(KIT) pr
 
 mutation-report: ## opt-in: gradient-breaking mutations vs new and upstream tests (~20 min)
@@ -38,6 +42,9 @@ mutation-report: ## opt-in: gradient-breaking mutations vs new and upstream test
 
 env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
 	@$(KIT) env
+
+bench: ## print the edit-loop figures: kit tests, fresh-clone `make env` vs uv alone
+	@$(KIT) bench
 
 drift: ## check the patches add exactly what flowjax_tests/ and docs_additions/ hold
 	@$(KIT) drift

@@ -5,9 +5,11 @@ The kit runs as a subprocess against it, with no network, no JAX and no git iden
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -33,6 +35,30 @@ UPSTREAM_FILES = {
     "docs/getting_started.rst": "Getting started\n===============\n\nIntro.\n\nNext section\n------------\n\nText.\n",
 }
 NEW_TEST = "def test_new():\n    assert 1 + 1 == 2\n"
+# Two PRs; "docs" depends on "tests", so only "tests" is provable alone.
+STACK = """# The fake stack.
+
+[[pr]]
+name = "tests"
+branch = "add-tests"
+title = "Add the new test"
+depends = []
+patches = [
+    "{0}",
+]
+summary = \"\"\"
+Adds a test.
+\"\"\"
+
+[[pr]]
+name = "docs"
+branch = "add-docs"
+title = "Add a docs section"
+depends = ["tests"]
+patches = [
+    "{1}",
+]
+"""
 DOC_BLOCK = "Added section\n-------------\n\nSome words.\n\n"
 
 
@@ -98,9 +124,9 @@ class Upstream:
             f'[upstream]\npackage = "flowjax"\nversion = "{version}"\n'
             f'sha256 = "{sha256 or self.sha256[version]}"\ntag = "v{{version}}"\n\n'
             '[series]\nbranch = "reparameterized-gradients"\nauthor = "Kit <kit@example.com>"\n\n'
-            '[[sources]]\npath = "flowjax_tests/test_new.py"\ntarget = "tests/test_new.py"\n\n'
+            '[[sources]]\npath = "flowjax_tests/test_new.py"\ntarget = "tests/test_new.py"\npr = "tests"\n\n'
             '[[sources]]\npath = "docs_additions/added.rst"\ntarget = "docs/getting_started.rst"\n'
-            'before = "Next section"\n'
+            'before = "Next section"\npr = "docs"\n'
         )
 
     def head(self, repo: Path | None = None) -> str:
@@ -134,15 +160,17 @@ def _make_patches(tmp: Path, sdist: Path, kit: Path) -> None:
     patches = kit / "patches"
     patches.mkdir()
     git(repo, "format-patch", "-q", "-N", "--zero-commit", "--no-signature", "-o", str(patches), "HEAD~2")
-    (patches / "series").write_text("".join(f"{p.name}\n" for p in sorted(patches.glob("*.patch"))))
+    names = [p.name for p in sorted(patches.glob("*.patch"))]
+    (patches / "series").write_text("".join(f"{n}\n" for n in names))
+    (patches / "stack.toml").write_text(STACK.format(*names))
     (kit / "flowjax_tests").mkdir()
     (kit / "flowjax_tests/test_new.py").write_text(NEW_TEST)
     (kit / "docs_additions").mkdir()
     (kit / "docs_additions/added.rst").write_text(DOC_BLOCK)
+    shutil.rmtree(work)
 
 
-@pytest.fixture
-def upstream(tmp_path: Path) -> Upstream:
+def _build_world(tmp_path: Path) -> Upstream:
     """Fake releases 1.0.0 and 1.1.0 (whose docs the series' docs patch no longer fits)."""
     sdists = tmp_path / "sdists"
     sdists.mkdir()
@@ -162,6 +190,25 @@ def upstream(tmp_path: Path) -> Upstream:
     world.pin("1.0.0")
     _make_patches(tmp_path, sdists / "flowjax-1.0.0.tar.gz", kit)
     return world
+
+
+@pytest.fixture(scope="session")
+def _world(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
+    """The fake world, built once per session (sdists, index, patches: all deterministic)."""
+    return _build_world(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def upstream(_world: Upstream, tmp_path: Path) -> Upstream:
+    """A private copy of the fake world for one test."""
+    root = tmp_path / "world"
+    shutil.copytree(_world.tmp, root, symlinks=True)
+    # The index page links the sdists by absolute path: point it at this copy.
+    page = root / "simple/flowjax/index.html"
+    page.write_text(page.read_text().replace(_world.tmp.as_uri(), root.as_uri()))
+    moved = {f.name: Path(str(getattr(_world, f.name)).replace(str(_world.tmp), str(root)))
+             for f in dataclasses.fields(Upstream) if f.name in ("tmp", "kit", "index", "checkout", "cache")}
+    return dataclasses.replace(_world, **moved, sha256=dict(_world.sha256))
 
 
 @pytest.fixture

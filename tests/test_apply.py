@@ -55,7 +55,7 @@ def test_second_apply_changes_nothing(upstream):
     head = upstream.head()
     proc = upstream.kit_run("apply")
     assert proc.returncode == 0
-    assert "already applied (2 patches" in proc.stdout
+    assert "already applied: 2 patch(es) on reparameterized-gradients; nothing changed" in proc.stdout
     assert "download" not in proc.stdout
     assert upstream.head() == head
     assert git(upstream.checkout, "status", "--porcelain") == ""
@@ -93,10 +93,44 @@ def test_foreign_commit_is_refused_and_kept(upstream):
     git(upstream.checkout, "commit", "-qm", "my work")
     head = upstream.head()
     line = error_line(upstream.kit_run("apply"))
-    assert "3 commit(s) above upstream/1.0.0 that are not the patch series" in line
+    # Only the foreign commit is named, not the series' own commits below it.
+    assert f"1 commit(s) that are not the patch series: {head[:7]} (my work);" in line
     assert "make refresh" in line
     assert "FORCE=1" in line
     assert upstream.head() == head
+
+
+def test_pr_is_applied_with_its_dependencies_on_its_own_branch(upstream):
+    proc = upstream.kit_run("apply", PR="docs")
+    assert proc.returncode == 0, proc.stderr
+    repo = upstream.checkout
+    assert git(repo, "branch", "--show-current") == "add-docs"
+    assert git(repo, "log", "--format=%s", "upstream/1.0.0..HEAD").splitlines() == [
+        "docs: add a section",
+        "tests: add the new test",
+    ]
+    assert "PR docs (2 patch(es) with its dependencies)" in proc.stdout
+    proc = upstream.kit_run("apply", PR="tests")
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "branch", "--show-current") == "add-tests"
+    assert git(repo, "log", "--format=%s", "upstream/1.0.0..HEAD").splitlines() == ["tests: add the new test"]
+    # Back to the whole stack; the PR branches stay.
+    proc = upstream.kit_run("apply")
+    assert "switched to reparameterized-gradients (you were on add-tests)" in proc.stdout
+    assert git(repo, "rev-parse", "add-docs~1^{tree}") == git(repo, "rev-parse", "add-tests^{tree}")
+
+
+def test_unknown_pr_is_one_line(upstream):
+    line = error_line(upstream.kit_run("apply", PR="nope"))
+    assert "no PR named 'nope' in the stack (PRs: tests, docs)" in line
+
+
+def test_independent_pr_is_applied_alone(upstream):
+    stack = upstream.kit / "patches/stack.toml"
+    stack.write_text(stack.read_text().replace('depends = ["tests"]', "depends = []"))
+    # The docs patch does not touch the test file, so it applies without the tests PR.
+    assert upstream.kit_run("apply", PR="docs").returncode == 0
+    assert git(upstream.checkout, "log", "--format=%s", "upstream/1.0.0..HEAD") == "docs: add a section"
 
 
 def test_edited_series_is_reapplied_when_checkout_is_the_kits(upstream):

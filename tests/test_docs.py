@@ -73,23 +73,50 @@ def test_doctest_without_tests_is_an_error(tmp_path: Path) -> None:
         docs.doctest(PYTHON, repo, tmp_path / "out")
 
 
-def test_built_page_has_the_section_anchor_and_blocks(tmp_path: Path) -> None:
+PLAIN = """Gradients can be taken through sampling
+
+.. doctest::
+
+   >>> 2 + 2
+   4
+
+"""
+PLAIN_SOURCE = Source("docs_additions/plain.rst", "docs/getting_started.rst", before="Next section")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One HTML build, shared by the tests that only read it: both blocks on the page."""
+    tmp_path = tmp_path_factory.mktemp("built")
     repo = project(tmp_path / "repo")
-    insert(repo, BLOCK)
+    insert(repo, BLOCK + PLAIN)
     kit = kit_for(tmp_path, repo, BLOCK)
     assert docs.build(kit, PYTHON, repo, "HEAD", (SOURCE,)) == []
-    html = kit.build / "docs" / "html"
-    page = html / "getting_started.html"
-    assert 'id="added-section"' in page.read_text()
+    return kit.build / "docs" / "html"
 
-    page.write_text(page.read_text().replace("second", "changed"))
-    assert docs.check_html(html, SOURCE, BLOCK) == [
-        "getting_started.html#added-section: no code block shows '>>> print(\"second\")'"
-    ]
-    page.write_text(page.read_text().replace('id="added-section"', 'id="elsewhere"'))
-    assert docs.check_html(html, SOURCE, BLOCK) == [
-        "getting_started.html: no element with id 'added-section'"
-    ]
+
+def test_built_page_has_the_section_anchor_and_blocks(built: Path) -> None:
+    page = built / "getting_started.html"
+    assert 'id="added-section"' in page.read_text()
+    assert docs.check_html(built, SOURCE, BLOCK) == []
+    assert docs.check_html(built, PLAIN_SOURCE, PLAIN) == []  # no label: found by its code
+
+
+@pytest.mark.parametrize(
+    ("edit", "source", "rst", "problem"),
+    [
+        (("second", "changed"), SOURCE, BLOCK, "getting_started.html: no code block shows '>>> print(\"second\")'"),
+        (('id="added-section"', 'id="elsewhere"'), SOURCE, BLOCK, "getting_started.html: no element with id 'added-section'"),
+        (("2 + 2", "2 - 2"), PLAIN_SOURCE, PLAIN, "getting_started.html: no code block shows '>>> 2 + 2'"),
+    ],
+    ids=["block", "anchor", "unlabelled-block"],
+)
+def test_tampered_page_is_named(built: Path, tmp_path: Path, edit, source, rst, problem) -> None:
+    html = tmp_path / "html"
+    html.mkdir()
+    page = (built / "getting_started.html").read_text()
+    (html / "getting_started.html").write_text(page.replace(*edit))
+    assert docs.check_html(html, source, rst) == [problem]
 
 
 def test_a_new_warning_fails_the_build(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DOC_BLOCK, Upstream, git
+from conftest import DOC_BLOCK, NEW_TEST, Upstream, git
 from test_apply import error_line
 
 
@@ -24,7 +24,7 @@ def test_drift_names_the_file_and_patches_rebuilds(upstream):
     src.write_text(src.read_text() + "\n\ndef test_more():\n    assert 3 > 2\n")
     proc = upstream.kit_run("drift")
     assert proc.returncode == 1
-    assert "flowjax_tests/test_new.py differs from what 0001-tests-add-the-new-test.patch adds" in proc.stderr
+    assert "flowjax_tests/test_new.py differs from what 0001-tests-add-the-new-test.patch adds to tests/test_new.py" in proc.stderr
     assert upstream.kit_run("patches").returncode == 0
     assert upstream.kit_run("drift").returncode == 0
     # The rebuilt series applies on the kit's own checkout (it held no user work).
@@ -71,16 +71,52 @@ def test_refresh_exports_an_amended_commit(upstream):
     assert "already applied" in upstream.kit_run("apply").stdout
 
 
-def test_refresh_refuses_a_source_split_over_two_patches(upstream):
+def test_refresh_puts_a_new_commit_in_the_pr_before_it(upstream):
     upstream.kit_run("apply")
-    before = snapshot(upstream.kit)
     repo = upstream.checkout
-    (repo / "tests/test_new.py").write_text("def test_new():\n    assert 2 * 2 == 4\n")
-    git(repo, "commit", "-q", "-a", "-m", "tests: strengthen the new test")
-    line = error_line(upstream.kit_run("refresh"))
-    assert "tests/test_new.py is touched by 0001-tests-add-the-new-test.patch and 0003-" in line
-    assert "keep it in one patch" in line
-    assert snapshot(upstream.kit) == before
+    (repo / "tests/test_new.py").write_text(NEW_TEST + "\n\ndef test_more():\n    assert 2 * 2 == 4\n")
+    git(repo, "commit", "-q", "-a", "-m", "tests: one more test")
+    proc = upstream.kit_run("refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote patches/stack.toml" in proc.stdout
+    stack = (upstream.kit / "patches/stack.toml").read_text()
+    assert '    "0002-docs-add-a-section.patch",\n    "0003-tests-one-more-test.patch",\n]' in stack
+    assert stack.startswith("# The fake stack.\n")
+    # The source is what its own PR's patch creates; the later commit lives in its patch.
+    assert (upstream.kit / "flowjax_tests/test_new.py").read_text() == NEW_TEST
+    assert upstream.kit_run("drift").returncode == 0
+
+
+def test_refresh_keeps_a_reworded_commit_in_its_pr(upstream):
+    upstream.kit_run("apply")
+    repo = upstream.checkout
+    git(repo, "commit", "-q", "--amend", "-m", "docs: add a better section")
+    proc = upstream.kit_run("refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert "removed patches/0002-docs-add-a-section.patch" in proc.stdout
+    stack = (upstream.kit / "patches/stack.toml").read_text()
+    assert 'name = "docs"' in stack
+    assert '"0002-docs-add-a-better-section.patch"' in stack
+
+
+def test_a_block_at_the_end_of_a_file_rebuilds(upstream):
+    upstream.kit_run("apply")
+    pin = upstream.kit / "upstream.toml"
+    # Declare the docs block as appended to the end of the page instead.
+    pin.write_text(pin.read_text().replace('before = "Next section"\n', ""))
+    patch = next((upstream.kit / "patches").glob("0002-*.patch"))
+    rst = upstream.checkout / "docs/getting_started.rst"
+    rst.write_text(rst.read_text().replace(DOC_BLOCK, "") + DOC_BLOCK)
+    git(upstream.checkout, "commit", "-q", "-a", "--amend", "--no-edit")
+    assert upstream.kit_run("refresh").returncode == 0
+    assert "+Added section" in patch.read_text()
+    block = upstream.kit / "docs_additions/added.rst"
+    assert block.read_text() == DOC_BLOCK
+    block.write_text(DOC_BLOCK.replace("Some words.", "At the end."))
+    assert "differs from what" in upstream.kit_run("drift").stderr
+    assert upstream.kit_run("patches").returncode == 0
+    assert upstream.kit_run("apply").returncode == 0
+    assert rst.read_text().endswith("At the end.\n\n")
 
 
 def test_refresh_will_not_overwrite_an_edited_source(upstream: Upstream):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
@@ -13,10 +14,15 @@ from kit import gitutil
 from kit.checkout import create_from_sdist, mark
 from kit.config import Kit, Pin
 from kit.log import KitError, info, step
-from kit.series import Patch, read_series
+from kit.series import Patch
+from kit.stack import load_stack
 
-APPLIED_KEY = "flowjax-kit.applied"
 PREVIOUS_REF = "refs/flowjax-kit/previous"
+
+
+def applied_key(branch: str) -> str:
+    """Config key holding the commit the kit last left ``branch`` at."""
+    return f"flowjax-kit.{branch}.applied"
 
 
 @dataclass(frozen=True)
@@ -87,9 +93,14 @@ def uncommitted(repo: Path) -> list[str]:
     return gitutil.dirty(repo)
 
 
-def record_applied(repo: Path) -> None:
-    """Remember HEAD as the kit's own state: a later `make apply` may rebuild from it."""
-    gitutil.run(repo, "config", "--local", APPLIED_KEY, gitutil.out(repo, "rev-parse", "HEAD"))
+def record_applied(repo: Path, branch: str) -> None:
+    """Remember ``branch``'s tip as the kit's own state: a later `make apply` may rebuild it."""
+    gitutil.run(repo, "config", "--local", applied_key(branch), gitutil.out(repo, "rev-parse", branch))
+
+
+def last_applied(repo: Path, branch: str) -> str | None:
+    """The commit the kit last left ``branch`` at, if any."""
+    return gitutil.get_config(repo, applied_key(branch))
 
 
 def _check_clean(target: Target) -> None:
@@ -104,28 +115,29 @@ def _check_clean(target: Target) -> None:
 
 
 def _enter_branch(target: Target) -> None:
-    """Check out the series branch; in a user's clone, create it from the release tag."""
+    """Check out the target's branch (the work tree is clean); create it from the base if new."""
     repo, branch = target.repo, target.branch
     current = gitutil.current_branch(repo)
     if current == branch:
         return
-    if target.mode == "sdist":
-        raise KitError(
-            f"{repo} is on {current or 'a detached HEAD'}, not {branch}; `git -C {repo} switch {branch}` first"
-        )
     if gitutil.rev(repo, f"refs/heads/{branch}") is None:
         gitutil.run(repo, "switch", "--quiet", "--create", branch, target.base)
         info(f"created branch {branch} from {target.base_name} (you were on {current or 'a detached HEAD'})")
     else:
         gitutil.run(repo, "switch", "--quiet", branch)
         info(f"switched to {branch} (you were on {current or 'a detached HEAD'})")
-    mark(repo, "clone", target.base_name)
+    if target.mode == "clone":
+        mark(repo, "clone", target.base_name)
 
 
-def _not_series(target: Target, n_commits: int) -> KitError:
+def _not_series(target: Target, foreign: list[str]) -> KitError:
+    named = ", ".join(
+        gitutil.out(target.repo, "log", "-1", "--format=%h (%s)", commit) for commit in foreign[:3]
+    )
+    more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
     return KitError(
-        f"{target.repo}: branch {target.branch} has {n_commits} commit(s) above {target.base_name} "
-        "that are not the patch series: run `make refresh` to export them to patches/, "
+        f"{target.repo}: branch {target.branch} has {len(foreign)} commit(s) that are not the "
+        f"patch series: {named}{more}; run `make refresh` to export them to patches/, "
         "or `make apply FORCE=1` to start over (the old branch is kept as a backup)"
     )
 
@@ -188,13 +200,18 @@ def _resolve_loosely(kit: Kit) -> str | None:
     return "sdist" if gitutil.get_config(repo, "flowjax-kit.mode") == "sdist" else "clone"
 
 
-def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False) -> None:
-    """Apply the series to `kit.checkout`, creating it from the sdist when absent.
+def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr: str | None = None) -> None:
+    """Apply the stack (or PR ``pr`` and what it depends on) to `kit.checkout`.
+
+    The whole stack goes on the series branch; one PR goes on that PR's branch. The
+    checkout is created from the sdist when absent.
 
     Raises:
         KitError: On bad input, local work in the way, or a patch that does not apply.
     """
-    patches = read_series(kit.patches)
+    stack = load_stack(kit.patches, pin.branch)
+    patches = stack.patches if pr is None else stack.patches_for(pr)
+    branch = pin.branch if pr is None else stack.get(pr).branch
     tag = tag or pin.tag
     if force:
         force_aside(kit, pin, tag)
@@ -203,6 +220,7 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False) ->
         create_from_sdist(kit, pin)
         target = resolve_target(kit, pin, tag)
         assert target is not None
+    target = dataclasses.replace(target, branch=branch)
     _check_clean(target)
     _enter_branch(target)
     repo = target.repo
@@ -212,18 +230,20 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False) ->
     trees = expected_trees(repo, target.base, patches)
     commits = commits_above(repo, target.base, head)
     have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-    if have == trees[: len(have)] and len(have) <= len(trees):
+    good = next((i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees)))
+    if good == len(have):
         start = len(have)
-    elif head == gitutil.get_config(repo, APPLIED_KEY):
+    elif head == last_applied(repo, branch):
         info(f"the series changed since the last apply; re-applying it on {target.base_name}")
         gitutil.run(repo, "update-ref", PREVIOUS_REF, head)
         gitutil.run(repo, "switch", "--quiet", "--force-create", target.branch, target.base)
         start = 0
     else:
-        raise _not_series(target, len(commits))
+        raise _not_series(target, commits[good:])
+    what = f"PR {pr} ({len(patches)} patch(es) with its dependencies)" if pr else f"{len(patches)} patch(es)"
     if start == len(patches):
-        info(f"series already applied ({len(patches)} patches on {target.branch}); nothing changed")
-        record_applied(repo)
+        info(f"already applied: {what} on {target.branch}; nothing changed")
+        record_applied(repo, branch)
         return
     last_good = patches[start - 1].name if start else target.base_name
     with step(f"apply {len(patches) - start} patch(es) to {repo}"):
@@ -231,8 +251,5 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False) ->
             _apply_one(target, patch, last_good)
             info(f"  applied {patch.name}")
             last_good = patch.name
-    record_applied(repo)
-    info(
-        f"checkout {repo}, branch {target.branch}: {len(patches)} patch(es) on "
-        f"{target.base_name}. Next: `make test`"
-    )
+    record_applied(repo, branch)
+    info(f"checkout {repo}, branch {target.branch}: {what} on {target.base_name}. Next: `make test`")

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from kit import apply, env, gitutil
-from kit.config import Kit, Pin, load_pin, new_test_files
+from kit.config import Kit, Pin, load_pin
 from kit.log import KitError, info
 from kit.matrix import verified_sdist
-from kit.testrun import run_pytest
+from kit.testrun import series_tests
 
 
 def set_pin(path: Path, version: str, sha256: str) -> None:
@@ -29,7 +29,7 @@ def _move_old_checkout(kit: Kit, pin: Pin) -> None:
         return  # nothing there, or a user's clone: the series branch is re-applied in place
     if changed := apply.uncommitted(repo):
         raise KitError(f"{repo} has uncommitted changes ({changed[0]}): commit and `make refresh` first")
-    if gitutil.out(repo, "rev-parse", "HEAD") != gitutil.get_config(repo, apply.APPLIED_KEY):
+    if gitutil.out(repo, "rev-parse", "HEAD") != apply.last_applied(repo, pin.branch):
         raise KitError(f"{repo} has commits not exported to patches/: run `make refresh` first")
     aside = repo.with_name(f"{repo.name}-{pin.version}")
     if aside.exists():
@@ -55,6 +55,11 @@ def bump(kit: Kit, pin: Pin, version: str) -> int:
         info("fix it in the checkout (edit, `git add`, `git am --continue` or commit), then `make refresh`")
         return 1
     python = env.ensure_env(kit)
-    tally = run_pytest(python, ["-q", *new_test_files(new_pin)], kit.checkout, kit.results / "bump.xml")
-    info(f"bump: series applies to {version}; new tests: {tally.passed} passed, {tally.failed} failed")
+    target = apply.resolve_target(kit, new_pin, new_pin.tag)
+    assert target is not None
+    tally = series_tests(kit, new_pin, python, target.repo, target.base, kit.results / "bump.xml")
+    info(
+        f"bump: series applies to {version}; the series' tests and the kit's sentinels: "
+        f"{tally.passed} passed, {tally.failed} failed"
+    )
     return 1 if tally.failed else 0

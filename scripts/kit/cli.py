@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from kit import apply, bump, docs, env, matrix, mutate, pr, sources, testrun
+from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 
@@ -19,7 +19,13 @@ def _require_checkout(kit: Kit, pin: Pin) -> apply.Target:
 
 
 def cmd_apply(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    apply.apply(kit, pin, tag=os.environ.get("UPSTREAM_TAG") or None, force=os.environ.get("FORCE") == "1")
+    apply.apply(
+        kit,
+        pin,
+        tag=os.environ.get("UPSTREAM_TAG") or None,
+        force=os.environ.get("FORCE") == "1",
+        pr=os.environ.get("PR") or None,
+    )
     return 0
 
 
@@ -45,8 +51,9 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         raise KitError(
             f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits"
         )
+    testrun.require_stack_branch(target, pin)
     names = sources.refresh(kit, pin, target.repo, target.base)
-    apply.record_applied(target.repo)
+    apply.record_applied(target.repo, pin.branch)
     info(f"exported {len(names)} commit(s) above {target.base_name} to {kit.patches}")
     return 0
 
@@ -54,6 +61,10 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     info(f"python: {env.ensure_env(kit)}")
     return 0
+
+
+def cmd_bench(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    return bench.bench(kit)
 
 
 def cmd_docs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
@@ -73,6 +84,11 @@ def cmd_matrix(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return matrix.matrix(kit, pin, versions, env.ensure_env(kit))
 
 
+def cmd_envs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    names = os.environ.get("ENVS", "").split() or list(envs.ENVS)
+    return envs.matrix(kit, pin, _require_checkout(kit, pin), names)
+
+
 def cmd_bump(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     version = os.environ.get("VERSION", "").strip()
     if not version:
@@ -87,11 +103,13 @@ def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin)
+    testrun.require_stack_branch(target, pin)
     return mutate.report(
         kit,
         pin,
         env.ensure_env(kit),
         target.repo,
+        target.base,
         full=os.environ.get("MUTATION_UPSTREAM") == "full",
         names=os.environ.get("MUTATIONS", "").split(),
     )
@@ -113,10 +131,12 @@ COMMANDS = {
     "patches": (cmd_patches, "rebuild the patches from flowjax_tests/ and docs_additions/"),
     "refresh": (cmd_refresh, "export the checkout's commits to patches/ and the sources"),
     "env": (cmd_env, "create or update .venv from requirements.lock"),
+    "bench": (cmd_bench, "time the kit's tests, and a fresh clone's `make env` against uv alone"),
     "test": (cmd_test, "run every stage that proves the patches"),
     "matrix": (cmd_matrix, "apply the series to several releases (VERSIONS=) and run the new tests"),
+    "envs": (cmd_envs, "prove the stack in upstream's CI environments; write build/results/envs.md"),
     "bump": (cmd_bump, "move the pin to VERSION=X, re-apply the series and report what broke"),
-    "pr": (cmd_pr, "write build/pr/ (format-patch + PR_BODY.md from the last results)"),
+    "pr": (cmd_pr, "write build/pr/<pr>/ for every PR: branch, patches, PR_BODY.md (and ISSUE.md)"),
     "mutation-report": (
         cmd_mutation_report,
         "run the mutation catalogue; write build/results/mutation-report.md",

@@ -18,18 +18,20 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class Source:
-    """A file the series adds to upstream, kept in the kit as the source of truth.
+    """What one PR's patch adds to an upstream file, kept in the kit as the source of truth.
 
     Attributes:
-        path: Path in the kit, e.g. ``flowjax_tests/test_reparameterization.py``.
-        target: Path in upstream, e.g. ``tests/test_reparameterization.py``.
-        before: For an insertion into an existing file, the line the block goes above;
-            None when the series creates ``target``.
+        path: Path in the kit, e.g. ``flowjax_tests/gradient-tests/test_flows.py``.
+        target: Path in upstream, e.g. ``tests/test_flows.py``.
+        before: For an insertion into an existing file, the line the block goes directly
+            above; None for a block at the end of the file, or a file the patch creates.
+        pr: The PR whose patch carries it (needed when several PRs touch ``target``).
     """
 
     path: str
     target: str
     before: str | None = None
+    pr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,8 @@ class Pin:
     branch: str
     author: str
     sources: tuple[Source, ...]
-    title: str = "Reparameterized gradients"
     github: str = "danielward27/flowjax"
+    sentinels: str | None = None
 
     @property
     def tag(self) -> str:
@@ -60,11 +62,6 @@ class Pin:
     def sdist_name(self) -> str:
         """File name of the sdist on the registry."""
         return f"{self.package}-{self.version}.tar.gz"
-
-
-def new_test_files(pin: Pin) -> list[str]:
-    """Upstream paths of the test files the series adds."""
-    return [s.target for s in pin.sources if s.target.startswith("tests/") and s.target.endswith(".py")]
 
 
 @dataclass(frozen=True)
@@ -128,8 +125,8 @@ def load_pin(path: Path) -> Pin:
             branch=series["branch"],
             author=series["author"],
             sources=tuple(Source(**s) for s in data.get("sources", [])),
-            title=series.get("title", Pin.title),
             github=up.get("github", Pin.github),
+            sentinels=data.get("kit", {}).get("sentinels"),
         )
     except (KeyError, TypeError) as e:
         raise KitError(f"{path}: missing or malformed field {e}") from None

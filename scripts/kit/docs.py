@@ -59,9 +59,12 @@ def read_doctest_summary(output: Path) -> Tally:
     return Tally(passed=counts["test"] - failed_tests, failed=failed_tests + failed_setup)
 
 
-def doctest(python: Path, repo: Path, out: Path) -> Tally:
-    """Run every doctest in the checkout's docs; print failures; return the counts."""
-    sphinx(python, repo, "doctest", out)
+def doctest(python: Path, repo: Path, out: Path, *, pythonpath: Path | None = None) -> Tally:
+    """Run every doctest in ``repo``'s docs; print failures; return the counts.
+
+    ``pythonpath`` makes ``import flowjax`` resolve there (a scratch worktree).
+    """
+    sphinx(python, repo, "doctest", out, pythonpath=pythonpath)
     tally = read_doctest_summary(out / "output.txt")
     if tally.failed:
         failures = [
@@ -89,16 +92,10 @@ def base_warnings(kit: Kit, python: Path, repo: Path, base: str) -> str:
     cache = kit.build / "docs" / f"base-{sha[:12]}-warnings.txt"
     if cache.is_file():
         return cache.read_text()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "base"
-        gitutil.run(repo, "worktree", "add", "--quiet", "--detach", str(work), sha)
-        try:
-            with step(f"build the unpatched docs ({base}) for their warnings"):
-                text = sphinx(python, work, "html", Path(tmp) / "html", pythonpath=work)
-            text = text.replace(str(work), str(repo))
-        finally:
-            gitutil.run(repo, "worktree", "remove", "--force", str(work), check=False)
-            gitutil.run(repo, "worktree", "prune", check=False)
+    with gitutil.scratch_worktree(repo, sha) as work, tempfile.TemporaryDirectory() as tmp:
+        with step(f"build the unpatched docs ({base}) for their warnings"):
+            text = sphinx(python, work, "html", Path(tmp) / "html", pythonpath=work)
+        text = text.replace(str(work), str(repo))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(text)
     return text
@@ -159,30 +156,37 @@ def expected_blocks(rst: str) -> list[str]:
 
 
 def check_html(html: Path, source: Source, rst: str) -> list[str]:
-    """Problems with the built page for ``source``: its anchor, heading and code blocks."""
-    label = re.search(r"^\.\. _([\w-]+):", rst, re.M)
-    title = re.search(r"^(\S.*)\n([\^=~\-\"'*+#])\2+$", rst, re.M)
-    if not label or not title:
-        return [f"{source.path}: needs a `.. _label:` and a heading"]
+    """Problems with the built page for ``source``: its code blocks, and its anchor and
+    heading when the source has a ``.. _label:``."""
     page = html / Path(source.target).relative_to("docs").with_suffix(".html")
     if not page.is_file():
         return [f"{page} was not built"]
-    parser = _Sections(label.group(1))
-    parser.feed(page.read_text())
-    if not parser.found:
-        return [f"{page.name}: no element with id {label.group(1)!r}"]
+    label = re.search(r"^\.\. _([\w-]+):", rst, re.M)
     problems = []
-    heading = "".join(parser.heading).strip().rstrip("#¶").strip()
-    if heading != title.group(1).strip():
-        problems.append(f"{page.name}#{label.group(1)}: heading {heading!r}, expected {title.group(1)!r}")
-    blocks = ["".join(b) for b in parser.blocks]
-    expected = expected_blocks(rst)
-    if len(blocks) != len(expected):
-        problems.append(f"{page.name}#{label.group(1)}: {len(blocks)} code blocks, expected {len(expected)}")
-    for first in expected:
+    if label:
+        title = re.search(r"^(\S.*)\n([\^=~\-\"'*+#])\2+$", rst, re.M)
+        parser = _Sections(label.group(1))
+        parser.feed(page.read_text())
+        if not parser.found:
+            return [f"{page.name}: no element with id {label.group(1)!r}"]
+        heading = "".join(parser.heading).strip().rstrip("#¶").strip()
+        if title and heading != title.group(1).strip():
+            problems.append(f"{page.name}#{label.group(1)}: heading {heading!r}, expected {title.group(1)!r}")
+        blocks = ["".join(b) for b in parser.blocks]
+    else:
+        blocks = _pre_blocks(page.read_text())
+    for first in expected_blocks(rst):
         if not any(first in " ".join(b.split()) for b in blocks):
-            problems.append(f"{page.name}#{label.group(1)}: no code block shows {first!r}")
+            problems.append(f"{page.name}: no code block shows {first!r}")
     return problems
+
+
+def _pre_blocks(page: str) -> list[str]:
+    """Text of every ``<pre>`` element of a page."""
+    parser = _Sections("")
+    parser.found, parser.depth = True, 10**6  # the whole page counts as inside
+    parser.feed(page)
+    return ["".join(b) for b in parser.blocks]
 
 
 def build(kit: Kit, python: Path, repo: Path, base: str, sources: tuple[Source, ...]) -> list[str]:

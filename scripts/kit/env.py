@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from kit.config import Kit
 from kit.log import KitError, info, step
 
-UV_VERSION = "0.13.9"
+UV_REQUIREMENTS = Path(__file__).with_name("uv-requirements.txt")  # version and hashes
 PYTHON = "3.11"
 
 
@@ -22,39 +24,57 @@ def venv_dir(kit: Kit) -> Path:
 
 
 def _run(cmd: list[str], what: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_uv_env())
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=uv_env())
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise KitError(f"{what} failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
 
 
-def _uv_env() -> dict[str, str]:
-    # The system Python only: this machine cannot download managed Pythons.
+def uv_env() -> dict[str, str]:
+    """Environment for uv commands."""
+    # The system Pythons only: this machine cannot download managed Pythons.
     return dict(os.environ, UV_PYTHON_DOWNLOADS="never", UV_PYTHON_PREFERENCE="only-system")
 
 
+def uv_version() -> str:
+    """The uv version the kit bootstraps (from uv-requirements.txt)."""
+    found = re.search(r"^uv==([\w.]+)", UV_REQUIREMENTS.read_text(), re.M)
+    assert found, UV_REQUIREMENTS
+    return found.group(1)
+
+
+def tools_cache() -> Path:
+    """Per-user cache for bootstrapped tools, shared by every clone of the kit."""
+    if override := os.environ.get("KIT_TOOLS_CACHE"):
+        return Path(override)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flowjax-kit"
+
+
 def uv(kit: Kit) -> str:
-    """Path of a uv binary: the one on PATH, else one installed under build/tools by pip."""
+    """Path of a uv binary: the one on PATH, else the kit's pinned uv in the user's cache.
+
+    The pinned uv is installed once per user (not per clone) with pip, whose
+    ``--require-hashes`` checks the wheel against uv-requirements.txt.
+    """
     found = shutil.which("uv")
     if found:
         return found
-    tools = kit.build / "tools"
-    binary = tools / "bin" / "uv"
+    version = uv_version()
+    home = tools_cache() / f"uv-{version}"
+    binary = home / "bin" / "uv"
     if not binary.is_file():
-        with step(f"install uv {UV_VERSION} into {tools}"):
+        home.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=home.parent) as tmp, step(f"install uv {version} into {home}"):
             _run(
                 [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--target",
-                    str(tools),
-                    f"uv=={UV_VERSION}",
+                    sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--require-hashes", "--no-deps", "--target", tmp, "-r", str(UV_REQUIREMENTS),
                 ],
                 "pip install uv",
             )
+            if not home.exists():
+                Path(tmp).rename(home)  # another clone may have installed it meanwhile
+                Path(tmp).mkdir()  # for TemporaryDirectory's cleanup
     return str(binary)
 
 

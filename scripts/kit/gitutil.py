@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kit.log import KitError
@@ -89,3 +92,16 @@ def get_config(repo: Path, key: str) -> str | None:
     """A value from the repository's own config, or None."""
     proc = run(repo, "config", "--local", "--get", key, check=False)
     return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+@contextmanager
+def scratch_worktree(repo: Path, commit: str) -> Iterator[Path]:
+    """A detached worktree of ``repo`` at ``commit`` in a temporary directory, removed after."""
+    with tempfile.TemporaryDirectory(prefix="flowjax-kit-") as tmp:
+        work = Path(tmp) / "work"
+        run(repo, "worktree", "add", "--quiet", "--detach", str(work), commit)
+        try:
+            yield work
+        finally:
+            run(repo, "worktree", "remove", "--force", str(work), check=False)
+            run(repo, "worktree", "prune", check=False)

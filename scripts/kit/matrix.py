@@ -8,13 +8,13 @@ import time
 import tomllib
 from pathlib import Path
 
-from kit import apply
-from kit.config import Kit, Pin, new_test_files
+from kit import apply, gitutil
+from kit.config import Kit, Pin
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.log import KitError, info
 from kit.stamp import write_stamp
 from kit.tally import Tally, first_failure, read_cases
-from kit.testrun import run_pytest
+from kit.testrun import series_tests
 
 KNOWN_SDISTS = "known-sdists.toml"
 
@@ -105,20 +105,22 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
         applies = "yes"
     except KitError as e:
         applies = f"no: {e}"
-    new = [f for f in new_test_files(pin) if (vkit.checkout / f).is_file()]
     tally, failure = None, ""
-    if not new:
-        tests = "not run (test file not added)"
+    target = apply.resolve_target(vkit, vpin, vpin.tag)
+    if target is None or gitutil.rev(target.repo, "HEAD") == target.base:
+        tests = "not run (no patch applied)"
     else:
         # flowjax resolves to this checkout, ahead of the editable install of the pin.
         env = dict(os.environ, PYTHONPATH=str(vkit.checkout))
         xml = kit.results / f"matrix-{version}.xml"
         try:
-            tally = run_pytest(python, ["-q", *new], vkit.checkout, xml, env=env)
+            tally = series_tests(kit, vpin, python, target.repo, target.base, xml, env)
             tests = f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
-            if failed := first_failure(read_cases(xml)):
+            sentinels = xml.with_name(f"{xml.stem}-sentinels.xml")
+            cases = read_cases(xml) + (read_cases(sentinels) if sentinels.is_file() else [])
+            if failed := first_failure(cases):
                 failure = f"{failed.name}: {failed.message[:100]}"
-        except KitError as e:
+        except (KitError, OSError) as e:
             tests = f"error: {e}"
     row = Row(version, applies, tests, time.perf_counter() - start, tally, failure)
     info(f"matrix: FlowJAX {version}: series {row.applies}; tests {row.tests}; {row.seconds:.0f}s")
@@ -128,10 +130,10 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
 def markdown(rows: list[Row], pin: Pin) -> str:
     """The matrix as a Markdown table."""
     lines = [
-        "The patch series applied to each FlowJAX release, and the new regression tests run "
-        "against it (jax and the rest from requirements.lock).",
+        "The stack applied to each FlowJAX release, and the series' own tests plus the kit's "
+        "sentinels run against it (jax and the rest from requirements.lock).",
         "",
-        "| FlowJAX | series applies | regression tests | first failure | time |",
+        "| FlowJAX | series applies | series tests + sentinels | first failure | time |",
         "|---|---|---|---|---|",
     ]
     for r in rows:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kit.config import Kit, Pin, new_test_files
+from kit import carried
+from kit.config import Kit, Pin
 from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
 from kit.stamp import write_stamp
@@ -23,15 +24,9 @@ PROBE = Path(__file__).with_name("mutation_probe.py")
 IMPORT_LINE = "\nimport jax as _mut_jax  # added by the kit's mutation report\n"
 
 
-def upstream_tests_for(path: str, full: bool) -> list[str]:
+def upstream_tests_for(path: str, full: bool, checkout: Path) -> list[str]:
     """Upstream's tests for a mutated file: those of its module, or the whole suite."""
-    if full:
-        return ["tests"]
-    if path.startswith("flowjax/bijections/"):
-        return ["tests/test_bijections"]
-    if path == "flowjax/distributions.py":
-        return ["tests/test_distributions.py"]
-    return ["tests"]
+    return ["tests"] if full else [carried.module_tests(path, checkout)]
 
 
 @dataclass
@@ -79,10 +74,14 @@ def error_line(stderr: str) -> str:
 
 
 class Runs:
-    """The probe and the two pytest runs on one copy, started together, awaited together."""
+    """The probe and the two pytest runs on one copy, started together, awaited together.
+
+    ``new`` are the series' own test cases (node ids); in ``upstream``'s run they are
+    deselected, so it counts upstream's cases only.
+    """
 
     def __init__(self, python: Path, copy: Path, new: list[str], upstream: list[str], out: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=f"{copy}{os.pathsep}{copy / 'tests'}")
+        env = dict(os.environ, PYTHONPATH=str(copy))
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
 
@@ -98,7 +97,7 @@ class Runs:
             probe, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         self.new = pytest(new, "new")
-        self.upstream = pytest(upstream, "upstream")
+        self.upstream = pytest([*upstream, *(f"--deselect={i}" for i in new)], "upstream")
 
     def outcome(self, proc: subprocess.Popen[bytes], name: str) -> Outcome:
         code = proc.wait()
@@ -145,11 +144,18 @@ def select(names: list[str]) -> tuple[Mutation, ...]:
     return tuple(known[n] for n in names) if names else CATALOGUE
 
 
-def report(kit: Kit, pin: Pin, python: Path, checkout: Path, *, full: bool, names: list[str]) -> int:
-    """Run the catalogue; print progress and write build/results/mutation-report.md."""
+def report(kit: Kit, pin: Pin, python: Path, checkout: Path, base: str, *, full: bool, names: list[str]) -> int:
+    """Run the catalogue; print progress and write build/results/mutation-report.md.
+
+    Only the test cases the stack carries upstream count as "new tests" (node ids that do
+    not exist at ``base``); the kit's sentinels do not.
+    """
     catalogue = select(names)
-    new = new_test_files(pin)
-    subsets = sorted({t for m in catalogue for t in upstream_tests_for(m.path, full)})
+    base_ids = carried.base_node_ids(python, checkout, base, kit.build / "nodeids")
+    ids = carried.collect(python, checkout, carried.touched_tests(checkout, base, "HEAD"))
+    new = sorted(ids - base_ids)
+    info(f"mutation report: {len(new)} test cases carried by the stack")
+    subsets = sorted({t for m in catalogue for t in upstream_tests_for(m.path, full, checkout)})
     start = time.perf_counter()
     rows, killed_new, killed_upstream = [], 0, 0
     with tempfile.TemporaryDirectory(prefix="flowjax-mutants-") as tmp:
@@ -170,7 +176,7 @@ def report(kit: Kit, pin: Pin, python: Path, checkout: Path, *, full: bool, name
             t0 = time.perf_counter()
             copy = Path(tmp) / mutation.name
             copy_checkout(checkout, copy)
-            upstream = upstream_tests_for(mutation.path, full)
+            upstream = upstream_tests_for(mutation.path, full, checkout)
             try:
                 apply_mutation(copy, mutation)
             except KitError as e:
@@ -211,9 +217,9 @@ def _markdown(rows: list, killed_new: int, killed_upstream: int, full: bool, sec
     scope = "upstream's whole suite" if full else "upstream's tests of the mutated module"
     lines = [
         f"Each mutation is one source edit of FlowJAX that leaves every sample value unchanged "
-        f"(checked on every case of the new tests, float64) and breaks a gradient. For each, the "
-        f"new test file and {scope} ran on a copy of the patched checkout; the unmutated copy "
-        "passes both.",
+        f"(checked on every case of the new tests, float64) and breaks a gradient: zeroed, "
+        f"halved, doubled or flipped. For each, the test cases the stack's PRs add and {scope} "
+        "ran on a copy of the patched checkout; the unmutated copy passes both.",
         "",
         f"**New tests killed {killed_new}/{n}; upstream's tests killed {killed_upstream}/{n}.** "
         f"({seconds / 60:.1f} min)",

@@ -1,10 +1,11 @@
 """The catalogue of gradient-breaking mutations of FlowJAX used by `make mutation-report`.
 
 Each mutation is one exact source edit that leaves every sample value unchanged and breaks
-only a gradient: ``stop_gradient`` (silently zero, as in issues #176 and #216), or
-``2 * p - stop_gradient(p)`` (value p, gradient doubled) and ``2 * stop_gradient(p) - p``
-(value p, gradient flipped). Edits call ``_mut_jax``, which the runner imports at the end
-of the mutated file.
+only a gradient: ``stop_gradient`` (silently zero, as in issues #176 and #216), or a
+gradient that is wrong but not zero: ``2 * p - stop_gradient(p)`` (value p, gradient
+doubled), ``(p + stop_gradient(p)) / 2`` (halved) and ``2 * stop_gradient(p) - p``
+(flipped). Edits call ``_mut_jax``, which the runner imports at the end of the mutated
+file.
 """
 
 from __future__ import annotations
@@ -107,8 +108,8 @@ CATALOGUE = (
     Mutation(
         "numerical-inverse-no-implicit-jvp",
         UTILS,
-        "x = self.inverter(self.bijection, y, condition=condition)",
-        f"x = {SG}(self.inverter(self.bijection, y, condition=condition))",
+        "x = self.inverter(self.bijection, y, condition)",
+        f"x = {SG}(self.inverter(self.bijection, y, condition))",
         "NumericalInverse.inverse: gradient zero, as BNAF(invert=True) behaved in #176/#216",
     ),
     Mutation(
@@ -117,6 +118,57 @@ CATALOGUE = (
         "return x_star, x_star_tangent",
         "return x_star, -x_star_tangent",
         "NumericalInverse: implicit custom JVP with the wrong sign",
+    ),
+    Mutation(
+        "numerical-inverse-condition-tangent-dropped",
+        UTILS,
+        "eqx.filter_jvp(residual, primals, tangents)",
+        "eqx.filter_jvp(residual, primals, (*tangents[:2], None))",
+        "NumericalInverse: implicit JVP ignores the condition's tangent",
+    ),
+    Mutation(
+        "numerical-inverse-condition-tangent-doubled",
+        UTILS,
+        "eqx.filter_jvp(residual, primals, tangents)",
+        "eqx.filter_jvp(residual, primals, (*tangents[:2], _mut_jax.tree.map(lambda t: 2 * t, tangents[2])))",
+        "NumericalInverse: implicit JVP doubles the condition's tangent",
+    ),
+    Mutation(
+        "affine-loc-grad-halved",
+        AFFINE,
+        "return x * self.scale + self.loc,",
+        f"return x * self.scale + (self.loc + {SG}(self.loc)) / 2,",
+        "Affine.transform: loc gradient halved",
+    ),
+    Mutation(
+        "gamma-concentration-grad-halved",
+        DISTS,
+        "return jr.gamma(key, self.concentration)",
+        f"return jr.gamma(key, (self.concentration + {SG}(self.concentration)) / 2)",
+        "Gamma: implicit gradient wrt concentration halved",
+    ),
+    Mutation(
+        "beta-beta-grad-flipped",
+        DISTS,
+        "return jr.beta(key, self.alpha, self.beta)",
+        f"return jr.beta(key, self.alpha, 2 * {SG}(self.beta) - self.beta)",
+        "Beta: implicit gradient wrt beta sign flipped",
+    ),
+    Mutation(
+        "student-t-df-grad-doubled",
+        DISTS,
+        "return jr.t(key, df=self.df, shape=self.shape)",
+        f"return jr.t(key, df=2 * self.df - {SG}(self.df), shape=self.shape)",
+        "StudentT: implicit gradient wrt df doubled",
+    ),
+    Mutation(
+        "spline-inverse-knots-grad-halved",
+        "flowjax/bijections/rational_quadratic_spline.py",
+        "x_pos, y_pos, derivatives = self.x_pos, self.y_pos, self.derivatives\n"
+        "        in_bounds = jnp.logical_and(\n            y >=",
+        f"x_pos, y_pos, derivatives = self.x_pos, (self.y_pos + {SG}(self.y_pos)) / 2, self.derivatives\n"
+        "        in_bounds = jnp.logical_and(\n            y >=",
+        "RationalQuadraticSpline.inverse: knot-height gradient halved",
     ),
     Mutation(
         "planar-weight-stop-gradient",

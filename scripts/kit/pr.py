@@ -1,151 +1,84 @@
-"""`make pr`: the series as format-patch files and a PR body built from the last real runs."""
+"""`make pr`: for every PR of the stack, its branch, patches and body (and issue text).
+
+Each PR's branch is the base plus what it depends on plus its own patches, committed under
+the contributor's identity and today's date (never the kit's placeholder). The body is
+built from the last full, green `make test` of this very series and from the environment
+matrix (`make envs`); `make pr` refuses in one line when either is missing or stale.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-from collections import defaultdict
+import subprocess
+import time
 from pathlib import Path
 
-from kit import gitutil
-from kit.apply import Target, commits_above, expected_trees, uncommitted
-from kit.config import Kit, Pin, new_test_files
+from kit import carried, gitutil, issue
+from kit.apply import Target, applied_key, commits_above, expected_trees, uncommitted
+from kit.config import Kit, Pin
 from kit.docs import read_doctest_summary
 from kit.log import KitError, info
-from kit.series import Patch, read_series
-from kit.sources import format_patches
+from kit.series import Patch
+from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest
 from kit.tally import Case, read_cases
 
-# Optional evidence: included when present and made from the current series.
-OPTIONAL = {"matrix": "Compatibility across releases", "mutation-report": "Mutation report"}
+_IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>@\s]+@[^<>\s]+)>\s*$")
 
 
-def message_of(patch: Patch) -> tuple[str, str]:
-    """Subject and body of a patch's commit message, without trailers."""
-    text = patch.path.read_text()
-    head, _, rest = text.partition("\n\n")
-    body = rest.split("\n---\n", 1)[0]
-    lines = [line for line in body.splitlines() if not re.match(r"^[A-Z][\w-]+: \S", line)]
-    return patch.subject, "\n".join(lines).strip()
+def identity(repo: Path, pin: Pin) -> tuple[str, str]:
+    """The contributor: ``AUTHOR="Name <mail>"``, else git's user.name and user.email.
+
+    Raises:
+        KitError: If there is none, it is malformed, or it is the kit's own placeholder.
+    """
+    if author := os.environ.get("AUTHOR", "").strip():
+        found = _IDENTITY.match(author)
+        if not found:
+            raise KitError(f'AUTHOR={author!r} is not of the form "Name <mail@example.com>"')
+        name, email = found.group("name"), found.group("email")
+    else:
+        name = gitutil.run(repo, "config", "--get", "user.name", check=False, env=dict(os.environ)).stdout.strip()
+        email = gitutil.run(repo, "config", "--get", "user.email", check=False, env=dict(os.environ)).stdout.strip()
+        if not (name and email):
+            raise KitError(
+                'no contributor identity: set AUTHOR="Name <mail>" or git config user.name and user.email; '
+                "PR commits carry your name, never the kit's"
+            )
+    kit_emails = {gitutil.KIT_EMAIL, _IDENTITY.match(pin.author).group("email") if _IDENTITY.match(pin.author) else ""}
+    if email in kit_emails:
+        raise KitError(f"{email} is the kit's placeholder, not a contributor: set AUTHOR=\"Name <mail>\"")
+    return name, email
 
 
-def diffstat(patch: Patch) -> list[tuple[str, str]]:
-    """(path, lines changed) for each file in a patch's diffstat."""
-    stat = patch.path.read_text().split("\n---\n", 1)[-1].split("\n\n", 1)[0]
-    return re.findall(r"^ (\S+)\s+\|\s+(\d+)", stat, re.M)
-
-
-def bug_links(patches: list[Patch]) -> list[str]:
-    """The `Bug:` trailer URLs of the series, in order, without repeats."""
-    links = [m for p in patches for m in re.findall(r"^Bug: (\S+)$", p.path.read_text(), re.M)]
-    return list(dict.fromkeys(links))
-
-
-def _humanize(function: str) -> str:
-    return function.removeprefix("test_").replace("_", " ")
-
-
-def test_table(cases: list[Case]) -> list[str]:
-    """One row per test function: the cases that passed, and any that did not."""
-    by_function: dict[str, list[Case]] = defaultdict(list)
-    for case in cases:
-        by_function[case.function].append(case)
-    rows = ["| check | passed | not passed |", "|---|---|---|"]
-    for function, group in by_function.items():
-        passed = [c.param or "yes" for c in group if c.outcome == "passed"]
-        others = [
-            f"{c.param or function}: {c.outcome}" + (f" ({c.message})" if c.message else "")
-            for c in group
-            if c.outcome != "passed"
-        ]
-        rows.append(f"| {_humanize(function)} | {', '.join(passed) or '-'} | {'; '.join(others) or '-'} |")
-    return rows
-
-
-def _count(cases: list[Case]) -> str:
-    n = defaultdict(int)
-    for case in cases:
-        n[case.outcome] += 1
-    seconds = sum(c.seconds for c in cases)
-    parts = [
-        f"{n[k]} {k}" for k in ("passed", "failed", "xfailed", "skipped") if n[k] or k in ("passed", "failed")
-    ]
-    return f"{', '.join(parts)} ({seconds:.1f}s)"
-
-
-def body(kit: Kit, pin: Pin, target: Target, patches: list[Patch], stamp: dict) -> str:
-    """PR_BODY.md: title, summary, changes per patch, and the evidence of the last runs."""
-    cases = read_cases(kit.results / "flowjax.xml")
-    new_files = {Path(f).stem for f in new_test_files(pin)}
-    new = [c for c in cases if c.file in new_files]
-    upstream = [c for c in cases if c.file not in new_files]
-    lines = [f"# {pin.title}", ""]
-    links = bug_links(patches)
-    lines += [
-        "Addresses " + ", ".join(links) + ": do FlowJAX distributions support reparameterized "
-        "(pathwise) gradients? Yes, with exceptions; this PR records which, in tests and docs.",
-        "",
-        "## Changes",
-        "",
-    ]
-    for patch in patches:
-        subject, text = message_of(patch)
-        files = ", ".join(f"`{path}` (+{n})" for path, n in diffstat(patch))
-        lines += [f"- **{subject}**: {files}", "", "  <details><summary>commit message</summary>", ""]
-        lines += [f"  {line}".rstrip() for line in text.splitlines()]
-        lines += ["", "  </details>", ""]
-    lines += [
-        "## Evidence",
-        "",
-        f"From the last `make test` of this series on FlowJAX {stamp['version']} "
-        f"(series sha256 `{stamp['series'][:12]}`, tree `{stamp['tree'][:12]}`; "
-        f"jaxtyping + beartype checks on, as in upstream's addopts):",
-        "",
-        f"- New tests ({', '.join(sorted(new_files))}): {_count(new)}",
-        f"- Upstream's suite in the same pytest session (order: {stamp['order']}): {_count(upstream)}",
-    ]
-    doctest = read_doctest_summary(kit.results / "doctest" / "output.txt")
-    lines.append(
-        f"- `sphinx-build -b doctest` over docs/ with upstream's conf.py: "
-        f"{doctest.passed} doctests passed, {doctest.failed} failed"
-    )
-    lines += ["", "### What the new tests establish", "", *test_table(new), ""]
-    digest = series_digest(kit)
-    for name, title in OPTIONAL.items():
-        report, made = kit.results / f"{name}.md", read_stamp(kit.results / f"{name}.json")
-        if report.is_file() and made and made.get("series") == digest:
-            lines += [f"### {title}", "", report.read_text().strip(), ""]
-        else:
-            lines += [f"### {title}", "", f"Not run for this series (`make {name}`).", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _check_series_applied(kit: Kit, target: Target, patches: list[Patch]) -> None:
+def _check_stack_applied(kit: Kit, pin: Pin, target: Target, stack: Stack) -> None:
     repo = target.repo
     if changed := uncommitted(repo):
         raise KitError(f"{repo} has uncommitted changes ({changed[0]}): commit and `make refresh` first")
-    if gitutil.current_branch(repo) != target.branch:
-        raise KitError(f"{repo} is not on {target.branch}; run `make apply` first")
+    if gitutil.current_branch(repo) != pin.branch:
+        raise KitError(f"{repo} is not on the stack branch {pin.branch}; run `make apply` first")
     commits = commits_above(repo, target.base, "HEAD")
     trees = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-    if trees != expected_trees(repo, target.base, patches) or len(trees) != len(patches):
+    if trees != expected_trees(repo, target.base, stack.patches):
         raise KitError(
-            f"{target.branch} in {repo} is not exactly patches/series: "
+            f"{pin.branch} in {repo} is not exactly patches/series: "
             "run `make refresh` (keep the checkout's commits) or `make apply` (take the patches)"
         )
 
 
-def _check_results(kit: Kit, target: Target) -> dict:
+def check_results(kit: Kit, target: Target) -> dict:
+    """The stamp of the last `make test`, if it is full, green and of this series.
+
+    Raises:
+        KitError: Saying which of these it is not.
+    """
     stamp = read_stamp(kit.results / "stamp.json")
     if stamp is None or not (kit.results / "flowjax.xml").is_file():
-        raise KitError(
-            f"no test results in {kit.results}: run `make test` first; the PR body is built from them"
-        )
+        raise KitError(f"no test results in {kit.results}: run `make test` first; the PR bodies are built from them")
     if stamp.get("series") != series_digest(kit):
-        raise KitError(
-            "the test results are older than the patches (the series changed since): run `make test`"
-        )
+        raise KitError("the test results are older than the patches (the series changed since): run `make test`")
     if stamp.get("tree") != gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"):
         raise KitError(f"the test results were not made from {target.repo} as it is now: run `make test`")
     if not stamp.get("upstream_suite"):
@@ -155,28 +88,217 @@ def _check_results(kit: Kit, target: Target) -> dict:
     return stamp
 
 
+def check_envs(kit: Kit) -> dict:
+    """The environment matrix's stamp, if present, current, and clean.
+
+    Raises:
+        KitError: If it is missing, stale, or has a row where the series fails while
+            upstream's own tests of the same modules pass (or the fix's reproducer fails).
+    """
+    stamp = read_stamp(kit.results / "envs.json")
+    if stamp is None or not (kit.results / "envs.md").is_file():
+        raise KitError("no environment matrix: run `make envs` (the PR bodies show it)")
+    if stamp.get("series") != series_digest(kit):
+        raise KitError("the environment matrix is stale (made for another version of the series): run `make envs`")
+    for row in stamp.get("rows", []):
+        if row.get("series_fails_alone"):
+            raise KitError(
+                f"in env {row['env']} the series' tests fail ({row['series']}) while upstream's pass "
+                f"({row['upstream_stack']}): fix the series there first"
+            )
+        if row.get("reproducer_stack_ok") is False:
+            raise KitError(f"in env {row['env']} the issue reproducer still fails with the stack")
+    return stamp
+
+
+def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str, str], date: str) -> str:
+    """Commit ``patches`` on ``base`` as ``who`` (author and committer) at ``date``; the tip."""
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME=who[0], GIT_AUTHOR_EMAIL=who[1], GIT_COMMITTER_NAME=who[0], GIT_COMMITTER_EMAIL=who[1],
+        GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date,
+    )
+    with gitutil.scratch_worktree(repo, base) as work:
+        for patch in patches:
+            if gitutil.run(work, "am", "--quiet", str(patch.path), env=env, check=False).returncode:
+                raise KitError(f"{patch.name} does not apply on {base}")
+            gitutil.run(work, "-c", "commit.gpgsign=false", "commit", "--quiet", "--amend", "--no-edit",
+                        "--reset-author", "--no-verify", env=env)
+        return gitutil.out(work, "rev-parse", "HEAD")
+
+
+def write_branch(repo: Path, branch: str, tip: str) -> None:
+    """Point ``branch`` at ``tip``, if it is new or holds only what the kit last put there.
+
+    Raises:
+        KitError: If the branch holds other commits (yours): nothing is overwritten.
+    """
+    old = gitutil.rev(repo, f"refs/heads/{branch}")
+    if old is not None and old != gitutil.get_config(repo, applied_key(branch)):
+        raise KitError(
+            f"branch {branch} in {repo} has commits the kit did not write; rename it or "
+            f"`make refresh` them first, `make pr` will not overwrite it"
+        )
+    if gitutil.current_branch(repo) == branch:
+        if uncommitted(repo):
+            raise KitError(f"{branch} is checked out in {repo} with local changes; commit or stash them first")
+        gitutil.run(repo, "reset", "--quiet", "--keep", tip)
+    else:
+        gitutil.run(repo, "branch", "--force", branch, tip)
+    gitutil.run(repo, "config", "--local", applied_key(branch), tip)
+
+
+def diff_size(repo: Path, start: str, tip: str) -> tuple[int, int, int]:
+    """(files, insertions, deletions) of ``start..tip``."""
+    stat = gitutil.out(repo, "diff", "--shortstat", f"{start}..{tip}")
+
+    def number(word: str) -> int:
+        found = re.search(rf"(\d+) {word}", stat)
+        return int(found.group(1)) if found else 0
+
+    return number("file"), number("insertion"), number("deletion")
+
+
+def file_stats(repo: Path, start: str, tip: str) -> list[str]:
+    """``path (+a -d)`` for each file of ``start..tip``."""
+    out = []
+    for line in gitutil.out(repo, "diff", "--numstat", f"{start}..{tip}").splitlines():
+        plus, minus, path = line.split("\t")
+        out.append(f"`{path}` (+{plus} -{minus})")
+    return out
+
+
+def _count(cases: list[Case]) -> str:
+    n = {k: sum(c.outcome == k for c in cases) for k in ("passed", "failed", "skipped", "xfailed")}
+    seconds = sum(c.seconds for c in cases)
+    parts = [f"{n[k]} {k}" for k in n if n[k] or k in ("passed", "failed")]
+    return f"{', '.join(parts)} ({seconds:.1f}s)"
+
+
+def _new_cases_table(cases: list[Case]) -> list[str]:
+    by_function: dict[str, list[Case]] = {}
+    for case in cases:
+        by_function.setdefault(f"{case.path}::{case.function}", []).append(case)
+    rows = ["| test | cases | outcome |", "|---|---|---|"]
+    for function, group in by_function.items():
+        params = ", ".join(c.param for c in group if c.param) or "-"
+        outcome = ", ".join(sorted({c.outcome + (f" ({c.message})" if c.outcome != "passed" and c.message else "") for c in group}))
+        rows.append(f"| `{function}` | {params} | {outcome} |")
+    return rows
+
+
+def body(kit: Kit, pin: Pin, stack: Stack, pr: PR, size: tuple[int, int, int], files: list[str],
+         base_ids: set[str], envs_stamp: dict, repro: dict[str, str]) -> str:
+    """PR_BODY.md for one PR."""
+    lines = [f"# {pr.title}", "", pr.summary, ""]
+    position = stack.names.index(pr.name) + 1
+    lines += ["## Stack", ""]
+    if pr.depends:
+        lines.append(
+            "Depends on " + ", ".join(f"**{d}** ({stack.get(d).title})" for d in pr.depends)
+            + ": merge that first; until then this branch also carries its commits."
+        )
+    else:
+        lines.append("Depends on no other PR: it can be reviewed and merged on its own.")
+    lines += ["", f"PR {position} of {len(stack.prs)} from one series of changes:", ""]
+    for other in stack.prs:
+        mark = " (this PR)" if other.name == pr.name else ""
+        deps = f", after {', '.join(other.depends)}" if other.depends else ""
+        lines.append(f"- **{other.name}**: {other.title}{deps}{mark}")
+    lines += ["", "## Changes", "", f"Diff: {size[0]} file(s), +{size[1]} -{size[2]} lines.", ""]
+    lines += [f"- {f}" for f in files]
+    lines += ["", "## Evidence", ""]
+    alone = kit.results / f"pr-{pr.name}.xml"
+    source = alone if alone.is_file() else kit.results / "flowjax.xml"
+    cases = read_cases(source)
+    new, upstream = carried.split(cases, base_ids)
+    where = "this PR alone" if alone.is_file() else "the whole stack"
+    lines.append(
+        f"From the last `make test` on FlowJAX {pin.version}, {where} (upstream's pytest "
+        f"addopts: jaxtyping + beartype checks on):"
+    )
+    lines += ["", f"- tests this PR adds: {_count(new)}", f"- upstream's tests of the files it touches: {_count(upstream)}"]
+    doctest_out = kit.results / (f"pr-{pr.name}-doctest" if alone.is_file() else "doctest") / "output.txt"
+    if doctest_out.is_file():
+        dt = read_doctest_summary(doctest_out)
+        lines.append(f"- `sphinx-build -b doctest` over docs/: {dt.passed} passed, {dt.failed} failed")
+    if pr.issue and pr.name in repro:
+        lines.append(f"- the issue's reproducer: {repro[pr.name]}")
+    if new:
+        lines += ["", *_new_cases_table(new)]
+    lines += [
+        "",
+        "### In upstream's CI environments (the whole stack)",
+        "",
+        (kit.results / "envs.md").read_text().strip(),
+        "",
+        f"(`make envs`, {envs_stamp.get('made', '')})",
+    ]
+    report, made = kit.results / "mutation-report.md", read_stamp(kit.results / "mutation-report.json")
+    if report.is_file() and made and made.get("series") == series_digest(kit):
+        lines += ["", "### Mutation report (the whole stack)", "", report.read_text().strip()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
+    """What `make test` printed for each issue reproducer, from its log in results/."""
+    out = {}
+    for pr in stack.prs:
+        log = kit.results / f"reproducer-{pr.name}.txt"
+        if pr.issue and log.is_file():
+            out[pr.name] = log.read_text().strip()
+    return out
+
+
 def pr(kit: Kit, pin: Pin, target: Target) -> None:
-    """Write build/pr/: one format-patch file per commit and PR_BODY.md; print how to push."""
-    patches = read_series(kit.patches)
-    _check_series_applied(kit, target, patches)
-    stamp = _check_results(kit, target)
+    """Write build/pr/<name>/ for every PR; point each PR's branch at it; print how to open them."""
+    stack = load_stack(kit.patches, pin.branch)
+    _check_stack_applied(kit, pin, target, stack)
+    check_results(kit, target)
+    envs_stamp = check_envs(kit)
+    who = identity(target.repo, pin)
+    date = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    base_ids = _read_ids(kit, target)
+    repro = _reproducer_lines(kit, stack)
     out = kit.build / "pr"
     if out.exists():
         shutil.rmtree(out)  # the kit's own output, rebuilt from scratch each time
-    out.mkdir(parents=True)
-    files = format_patches(target.repo, target.base, "HEAD", out)
-    (out / "PR_BODY.md").write_text(body(kit, pin, target, patches, stamp))
-    info(f"wrote {len(files)} patch file(s) and PR_BODY.md to {out}")
-    branch, repo = target.branch, target.repo
-    info("the kit never pushes; to open the PR:")
-    if target.mode == "clone":
-        print(f"  git -C {repo} push <your-fork-remote> {branch}")
-    else:
-        print(f"  git -C <your-flowjax-clone> switch --create {branch} {pin.tag}")
-        print(f"  git -C <your-flowjax-clone> am {out}/*.patch")
-        print(f"  git -C <your-flowjax-clone> push <your-fork-remote> {branch}")
-    print(
-        f"  gh pr create --repo {pin.github} --base main --head <your-github-user>:{branch} "
-        f'--title "{pin.title}" --body-file {out / "PR_BODY.md"}'
-    )
-    print(f"  (or open https://github.com/{pin.github}/compare/main...<your-github-user>:{branch}?expand=1)")
+    repo = target.repo
+    info(f"PR commits by {who[0]} <{who[1]}>, dated {date}")
+    for one in stack.prs:
+        folder = out / one.name
+        folder.mkdir(parents=True)
+        tip = _branch_commits(repo, target.base, stack.patches_for(one.name), who, date)
+        write_branch(repo, one.branch, tip)
+        start = f"{tip}~{len(one.patches)}"
+        subprocess.run(
+            ["git", "-C", str(repo), "format-patch", "--quiet", "--no-signature", "-o", str(folder), f"{start}..{tip}"],
+            check=True,
+        )
+        size = diff_size(repo, start, tip)
+        files = file_stats(repo, start, tip)
+        (folder / "PR_BODY.md").write_text(body(kit, pin, stack, one, size, files, base_ids, envs_stamp, repro))
+        if one.issue:
+            versions = [
+                f"{row['env']}: flowjax {pin.version}, python {row.get('python')}, jax {row.get('jax')}, "
+                f"equinox {row.get('equinox')}: {row['reproducer_pin'].get(one.name, '-')}"
+                for row in envs_stamp.get("rows", [])
+                if "error" not in row
+            ]
+            (folder / "ISSUE.md").write_text(issue.render(issue.load(kit.root / one.issue), versions))
+        info(f"PR {one.name}: branch {one.branch}, {size[0]} file(s) +{size[1]} -{size[2]}; wrote {folder}")
+    info("the kit never pushes; to open the PRs (file ISSUE.md as an issue first where there is one):")
+    for one in stack.prs:
+        print(f"  git -C {repo} push <your-fork-remote> {one.branch}")
+        print(
+            f"  gh pr create --repo {pin.github} --base main --head <your-github-user>:{one.branch} "
+            f'--title "{one.title}" --body-file {out / one.name / "PR_BODY.md"}'
+        )
+
+
+def _read_ids(kit: Kit, target: Target) -> set[str]:
+    sha = gitutil.rev(target.repo, target.base) or ""
+    path = kit.build / "nodeids" / f"base-nodeids-{sha[:12]}.txt"
+    if not path.is_file():
+        raise KitError("the base's test ids are missing: run `make test`")
+    return set(path.read_text().splitlines())

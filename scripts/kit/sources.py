@@ -1,21 +1,31 @@
 """Keep the kit's sources (`flowjax_tests/`, `docs_additions/`) and the patches in step.
 
-- `drift`: what the series adds to each target equals its source, byte for byte.
-- `export`: commits above the base become `patches/` (deterministic `git format-patch`).
-- `regenerate`: rebuild the patches that carry a source, from the source.
+A source is what one PR's patch adds to one upstream file: either the whole file (the
+patch creates it) or one block of lines the patch inserts directly above an anchor line
+(`before`), or at the end of the file (no `before`). The rest of a patch (imports, a
+docstring, the fix itself) lives in the patch alone.
+
+- `drift`: each source equals the block its patch adds (read from the patch text, so it
+  needs no checkout: it runs as a pre-commit hook).
+- `export`/`refresh`: commits above the base become `patches/` (deterministic `git
+  format-patch`), PRs keep their patches, and each source is copied back from its patch.
+- `regenerate`: rebuild the patches from the sources (`make patches`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from kit import gitutil
 from kit.config import Kit, Pin, Source
 from kit.log import KitError, info
-from kit.series import Patch, read_series, write_series
+from kit.series import Patch, write_series
+from kit.stack import PR, STACK_FILE, Stack, assign, header_of, load_stack, regroup, render
 
 # Output of `git format-patch` depends only on the commits: no hashes, dates of now,
 # git version signature or user `format.*` settings.
@@ -33,50 +43,118 @@ def _clean_config_env() -> dict[str, str]:
     return dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
 
-def added_text(patch_text: str, target: str) -> str | None:
-    """The lines a patch adds to `target`, joined; None if the patch does not touch it."""
-    added: list[str] = []
-    inside = touched = False
+@dataclass(frozen=True)
+class Run:
+    """Consecutive lines a patch adds to one file.
+
+    Attributes:
+        text: The added lines, joined (each with its newline).
+        next_line: The unchanged line right after them; None at the end of the file.
+        new_file: Whether the patch creates the file.
+    """
+
+    text: str
+    next_line: str | None
+    new_file: bool
+
+
+def added_runs(patch_text: str, target: str) -> list[Run] | None:
+    """Every run of added lines a patch has for `target`; None if it does not touch it."""
+    runs: list[Run] = []
+    inside = touched = new_file = False
+    current: list[str] = []
+
+    def close(next_line: str | None) -> None:
+        if current:
+            runs.append(Run("".join(current), next_line, new_file))
+            current.clear()
+
     for line in patch_text.splitlines():
         if line.startswith("diff --git "):
+            close(None)
             inside = line.endswith(f" b/{target}")
             touched |= inside
-        elif inside and line.startswith("+") and not line.startswith("+++ "):
-            added.append(line[1:] + "\n")
-        elif inside and line == "\\ No newline at end of file" and added and added[-1].endswith("\n"):
-            added[-1] = added[-1][:-1]
-    return "".join(added) if touched else None
+            new_file = False
+        elif not inside:
+            continue
+        elif line.startswith("new file mode"):
+            new_file = True
+        elif line.startswith(("--- ", "+++ ", "index ")):
+            continue
+        elif line.startswith("@@"):
+            close(None)
+        elif line.startswith("+"):
+            current.append(line[1:] + "\n")
+        elif line == "\\ No newline at end of file":
+            if current and current[-1].endswith("\n"):
+                current[-1] = current[-1][:-1]
+        elif line.startswith(" "):
+            close(line[1:])
+        elif line.startswith("-"):
+            close("")  # a replacement, not an insertion above an anchor
+        elif line == "-- ":
+            close(None)
+            inside = False
+    close(None)
+    return runs if touched else None
 
 
-def series_text_for(patches: list[Patch], source: Source) -> tuple[Patch, str]:
-    """The one patch that adds `source.target`, and the text it adds.
+def block_of(patch: Patch, source: Source) -> str | None:
+    """The text `patch` adds for `source`; None if it has no such block."""
+    runs = added_runs(patch.path.read_text(), source.target)
+    if not runs:
+        return None
+    if runs[0].new_file:
+        return "".join(run.text for run in runs)
+    for run in runs:
+        if run.next_line == source.before:
+            return run.text
+    return None
+
+
+def owning_patch(stack: Stack, source: Source) -> Patch:
+    """The patch that carries `source`: the last patch of its PR that touches its target.
 
     Raises:
-        KitError: If no patch or more than one patch touches the target.
+        KitError: If no patch of that PR touches the target, or (without a PR named)
+            several PRs do.
     """
-    found = [(p, t) for p in patches if (t := added_text(p.path.read_text(), source.target)) is not None]
-    if not found:
-        raise KitError(f"no patch in the series adds {source.target} (source {source.path})")
-    if len(found) > 1:
-        raise KitError(
-            f"{source.target} is touched by {found[0][0].name} and {found[1][0].name}; keep it in one patch"
-        )
-    return found[0]
+    if source.pr is not None:
+        candidates = list(stack.get(source.pr).patches)
+    else:
+        candidates = stack.patches
+    touching = [p for p in candidates if added_runs(p.path.read_text(), source.target) is not None]
+    if not touching:
+        where = f"PR {source.pr}" if source.pr else "the series"
+        raise KitError(f"no patch of {where} touches {source.target} (source {source.path})")
+    owners = {stack.pr_of(p.name).name for p in touching}
+    if source.pr is None and len(owners) > 1:
+        raise KitError(f"{source.target} is touched by PRs {sorted(owners)}: name the PR of {source.path}")
+    return touching[-1]
+
+
+def _where(source: Source) -> str:
+    if source.before is None:
+        return f"to {source.target}"
+    return f"to {source.target} above {source.before!r}"
 
 
 def drift(kit: Kit, pin: Pin) -> list[str]:
     """One line per source that differs from what its patch adds; empty when all agree."""
-    patches = read_series(kit.patches)
+    stack = load_stack(kit.patches, pin.branch)
     problems = []
     for source in pin.sources:
-        patch, text = series_text_for(patches, source)
+        patch = owning_patch(stack, source)
+        text = block_of(patch, source)
         path = kit.root / source.path
         mine = path.read_text() if path.is_file() else ""
-        if mine != text:
+        if text is None:
+            problems.append(f"{patch.name} adds no block {_where(source)} (source {source.path})")
+        elif mine != text:
             a, b = mine.splitlines(), text.splitlines()
             n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
             problems.append(
-                f"{source.path} differs from what {patch.name} adds to {source.target} "
+                f"{source.path} differs from what {patch.name} adds {_where(source)} "
                 f"(first at line {n + 1}); run `make patches` to rebuild the patch from it"
             )
     return problems
@@ -88,12 +166,34 @@ def format_patches(repo: Path, base: str, head: str, out: Path) -> list[Path]:
     return sorted(out.glob("*.patch"))
 
 
-def install_patches(new: list[Path], patches_dir: Path) -> list[str]:
-    """Make `patches_dir` hold exactly `new`, listed in `series`.
+def patch_id(path: Path) -> str:
+    """`git patch-id --stable` of a patch file: equal for the same change."""
+    proc = subprocess.run(
+        ["git", "patch-id", "--stable"], input=path.read_bytes(), capture_output=True, check=False
+    )
+    return proc.stdout.decode().split(" ", 1)[0] if proc.returncode == 0 else ""
+
+
+def new_stack(kit: Kit, pin: Pin, new: list[Path]) -> Stack | None:
+    """The stack `new` patch files would form: each keeps the PR of its old self.
+
+    None when there is no `stack.toml` (the whole series is then one PR).
+    """
+    if not (kit.patches / STACK_FILE).is_file():
+        return None
+    stack = load_stack(kit.patches, pin.branch)
+    old_ids = {p.name: patch_id(p.path) for p in stack.patches}
+    owners = assign(stack, [p.name for p in new], {p.name: patch_id(p) for p in new}, old_ids)
+    return regroup(stack, owners, [Patch(p) for p in new])
+
+
+def install_patches(new: list[Path], kit: Kit, pin: Pin, stack: Stack | None = None) -> list[str]:
+    """Make `patches/` hold exactly `new`, listed in `series`; `stack.toml` follows `stack`.
 
     Files are rewritten only when their bytes change; patches no longer in the series are
     removed (they stay in the kit's git history).
     """
+    patches_dir = kit.patches
     names = [p.name for p in new]
     for p in new:
         dest = patches_dir / p.name
@@ -108,48 +208,50 @@ def install_patches(new: list[Path], patches_dir: Path) -> list[str]:
     if not series.is_file() or series.read_text() != "".join(f"{n}\n" for n in names):
         write_series(patches_dir, names)
         info("wrote patches/series")
+    if stack is not None:
+        text = render(stack, header_of(patches_dir))
+        if (patches_dir / STACK_FILE).read_text() != text:
+            (patches_dir / STACK_FILE).write_text(text)
+            info(f"wrote patches/{STACK_FILE}")
+    load_stack(patches_dir, pin.branch)  # series and PRs agree
     return names
 
 
-def export(repo: Path, base: str, head: str, patches_dir: Path) -> list[str]:
-    """Write one patch per commit in `base..head` to `patches_dir`; return their names."""
+def export(kit: Kit, pin: Pin, repo: Path, base: str, head: str) -> list[str]:
+    """Write one patch per commit in `base..head` to `patches/`; PRs keep their patches."""
     with tempfile.TemporaryDirectory() as tmp:
-        return install_patches(format_patches(repo, base, head, Path(tmp)), patches_dir)
-
-
-def _added_by(patches: list[Patch], source: Source) -> str | None:
-    try:
-        return series_text_for(patches, source)[1]
-    except KitError:
-        return None
+        new = format_patches(repo, base, head, Path(tmp))
+        return install_patches(new, kit, pin, new_stack(kit, pin, new))
 
 
 def refresh(kit: Kit, pin: Pin, repo: Path, base: str) -> list[str]:
-    """Export `base..HEAD` of the checkout to `patches/` and copy each target back to its source.
+    """Export `base..HEAD` of the checkout to `patches/` and copy each source back.
 
     Raises:
         KitError: If a source holds edits that are neither in the current series nor in the
             checkout: refreshing would overwrite them (`make patches` keeps them instead).
+            Nothing is written then.
     """
-    try:
-        current = read_series(kit.patches)
-    except KitError:
-        current = []
+    stale = {p.split(" ", 1)[0] for p in drift(kit, pin)} if (kit.patches / "series").is_file() else set()
     with tempfile.TemporaryDirectory() as tmp:
-        new = [Patch(p) for p in format_patches(repo, base, "HEAD", Path(tmp))]
+        new = format_patches(repo, base, "HEAD", Path(tmp))
+        stack = new_stack(kit, pin, new)
+        whole = stack or Stack((PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new)),))
         texts = {}
         for source in pin.sources:
+            text = block_of(owning_patch(whole, source), source)
+            if text is None:
+                raise KitError(f"no commit on the branch adds the block of {source.path} {_where(source)}")
             path = kit.root / source.path
-            mine = path.read_text() if path.is_file() else None
-            texts[source.path] = series_text_for(new, source)[1]
-            if mine not in (None, texts[source.path], _added_by(current, source)):
+            if source.path in stale and path.is_file() and path.read_text() != text:
                 raise KitError(
                     f"{source.path} has edits that are not in the series or the checkout; "
                     "run `make patches` to keep them, or revert them, before `make refresh`"
                 )
-        names = install_patches([p.path for p in new], kit.patches)
-    for source in pin.sources:
-        write_if_changed(kit.root / source.path, texts[source.path])
+            texts[source.path] = text
+        names = install_patches(new, kit, pin, stack)
+    for path, text in texts.items():
+        write_if_changed(kit.root / path, text)
     return names
 
 
@@ -158,20 +260,25 @@ def write_if_changed(path: Path, text: str) -> None:
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        info(f"wrote {path.name}")
+        info(f"wrote {path.parent.name}/{path.name}")
 
 
-def insert_block(original: str, block: str, before: str) -> str:
-    """Insert `block` above the first line equal to `before`.
+def replace_block(post: str, old: str, new: str, before: str | None) -> str:
+    """Swap the block `old`, which sits directly above the line `before` (or ends the file).
 
     Raises:
-        KitError: If no such line exists.
+        KitError: If `old` is not found there.
     """
-    lines = original.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.rstrip("\n") == before:
-            return "".join(lines[:i]) + block + "".join(lines[i:])
-    raise KitError(f"insertion point {before!r} not found")
+    lines = post.splitlines(keepends=True)
+    end = len(lines)
+    if before is not None:
+        end = next((i for i, line in enumerate(lines) if line.rstrip("\n") == before), -1)
+        if end < 0:
+            raise KitError(f"insertion point {before!r} not found")
+    head = "".join(lines[:end])
+    if not head.endswith(old):
+        raise KitError(f"the block above {before!r} is not the one its patch adds")
+    return head[: len(head) - len(old)] + new + "".join(lines[end:])
 
 
 def regenerate(kit: Kit, pin: Pin, base: str) -> None:
@@ -179,45 +286,41 @@ def regenerate(kit: Kit, pin: Pin, base: str) -> None:
 
     Works in a scratch worktree of the checkout; the checkout itself is not touched.
     """
-    patches = read_series(kit.patches)
-    owners = {series_text_for(patches, s)[0].name: s for s in pin.sources}
-    repo = kit.checkout
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "work"
-        gitutil.run(repo, "worktree", "add", "--quiet", "--detach", str(work), base)
-        try:
-            env = gitutil.kit_env()
-            for patch in patches:
+    stack = load_stack(kit.patches, pin.branch)
+    owners: dict[str, list[Source]] = {}
+    for source in pin.sources:
+        owners.setdefault(owning_patch(stack, source).name, []).append(source)
+    with gitutil.scratch_worktree(kit.checkout, base) as work:
+        env = gitutil.kit_env()
+        for patch in stack.patches:
+            am = gitutil.run(
+                work, "am", "-3", "--quiet", "--committer-date-is-author-date", str(patch.path),
+                env=env, check=False,
+            )
+            if am.returncode:
+                raise KitError(f"{patch.name} no longer applies after the sources changed")
+            for source in owners.get(patch.name, []):
+                _put_source(kit, work, patch, source)
+            if patch.name in owners:
                 gitutil.run(
-                    work, "am", "--quiet", "--committer-date-is-author-date", str(patch.path), env=env
-                )
-                source = owners.get(patch.name)
-                if source is None:
-                    continue
-                text = (kit.root / source.path).read_text()
-                target = work / source.target
-                if source.before is not None:
-                    prior = gitutil.run(work, "show", f"HEAD~1:{source.target}").stdout
-                    text = insert_block(prior, text, source.before)
-                target.write_text(text)
-                gitutil.run(work, "add", source.target)
-                gitutil.run(
-                    work,
-                    "commit",
-                    "--quiet",
-                    "--amend",
-                    "--no-edit",
-                    "--allow-empty",
-                    "--no-verify",
+                    work, "commit", "--quiet", "--amend", "--no-edit", "--allow-empty", "--no-verify",
                     env=env | {"GIT_COMMITTER_DATE": _author_date(work)},
                 )
-            export(work, base, "HEAD", kit.patches)
-            stale = drift(kit, pin)
-            if stale:
-                raise KitError(f"rebuilt patch does not reproduce its source: {stale[0]}")
-        finally:
-            gitutil.run(repo, "worktree", "remove", "--force", str(work), check=False)
-            gitutil.run(repo, "worktree", "prune", check=False)
+        export(kit, pin, work, base, "HEAD")
+        stale = drift(kit, pin)
+        if stale:
+            raise KitError(f"rebuilt patch does not reproduce its source: {stale[0]}")
+
+
+def _put_source(kit: Kit, work: Path, patch: Patch, source: Source) -> None:
+    text = (kit.root / source.path).read_text()
+    target = work / source.target
+    old = block_of(patch, source)
+    if old is None:
+        raise KitError(f"{patch.name} adds no block {_where(source)}")
+    runs = added_runs(patch.path.read_text(), source.target) or []
+    target.write_text(text if runs[0].new_file else replace_block(target.read_text(), old, text, source.before))
+    gitutil.run(work, "add", source.target)
 
 
 def _author_date(repo: Path) -> str:

@@ -9,11 +9,17 @@ from typing import Any
 
 from kit.config import Kit
 from kit.series import read_series
+from kit.stack import STACK_FILE
 
 
 def series_digest(kit: Kit) -> str:
-    """sha256 over `series` and every patch it lists, in order."""
+    """sha256 over `series`, `stack.toml`, every patch, and the PRs' issue texts, in order."""
     digest = hashlib.sha256((kit.patches / "series").read_bytes())
+    stack = kit.patches / STACK_FILE
+    if stack.is_file():
+        digest.update(stack.read_bytes())
+        for issue in sorted((kit.root / "issues").glob("*.md")):
+            digest.update(issue.read_bytes())
     for patch in read_series(kit.patches):
         digest.update(patch.path.read_bytes())
     return digest.hexdigest()

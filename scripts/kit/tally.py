@@ -36,9 +36,16 @@ class Case:
     seconds: float
     message: str = ""  # first line of the failure message, or the skip/xfail reason
 
+    path: str = ""  # the test file, relative to the rootdir, e.g. tests/test_flows.py
+
     @property
     def name(self) -> str:
         return self.function + (f"[{self.param}]" if self.param is not None else "")
+
+    @property
+    def nodeid(self) -> str:
+        """pytest's node id, e.g. ``tests/test_flows.py::test_flow_sample[2-BNAF]``."""
+        return f"{self.path}::{self.name}"
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -59,12 +66,13 @@ def read_cases(path: Path) -> list[Case]:
         module = tc.get("classname", "").split(".")
         cases.append(
             Case(
-                file=next((m for m in module if m.startswith("test_")), module[0]),
+                file=module[-1],
                 function=function,
                 param=param[:-1] if param else None,
                 outcome=outcome,
                 seconds=float(tc.get("time", 0)),
                 message=message,
+                path="/".join(module) + ".py",
             )
         )
     return cases

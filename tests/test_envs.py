@@ -1,0 +1,95 @@
+"""The environment matrix's parts: interpreters, what a change touches, the table, the uv cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import git
+from kit import carried, env, envs
+from kit.config import Kit
+from kit.log import KitError
+from kit.tally import Case
+
+PY = Path(sys.executable)
+HERE = tuple(sys.version_info[:2])
+
+
+def test_interpreters_come_from_kit_pythons_and_are_picked_by_version(monkeypatch):
+    monkeypatch.setenv("KIT_PYTHONS", f"{PY} {PY} /no/such/python")
+    found = envs.interpreters()
+    assert [i.version[:2] for i in found] == [HERE]  # deduplicated, missing ones dropped
+    assert envs.pick(found, f"{HERE[0]}.{HERE[1]}").path == PY
+    assert envs.pick(found, f">={HERE[0]}.{HERE[1] + 1}") is None
+
+
+def test_an_env_without_its_python_is_a_row_that_says_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIT_PYTHONS", str(PY))
+    kit = Kit(tmp_path, tmp_path / "checkout", tmp_path / "cache", "file:///nowhere")
+    monkeypatch.setitem(envs.ENVS, "future", (">=3.99", "highest"))
+    with pytest.raises(KitError, match=r"no Python >=3\.99 found"):
+        envs.build(kit, "future", tmp_path, envs.interpreters())
+    table = envs.markdown([{"env": "future", "error": "no Python >=3.99 found (PATH, pyenv, or KIT_PYTHONS)"}])
+    assert "| future | not built: no Python >=3.99 found (PATH, pyenv, or KIT_PYTHONS) |" in table
+
+
+def test_touched_tests_map_modules_to_their_tests(tmp_path):
+    repo = tmp_path / "repo"
+    for path in ("flowjax/bijections/utils.py", "flowjax/other.py", "tests/test_bijections/test_x.py",
+                 "tests/test_other.py", "tests/test_flows.py", "docs/index.rst"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text("x = 1\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    for path in ("flowjax/bijections/utils.py", "tests/test_bijections/test_x.py", "tests/test_flows.py"):
+        (repo / path).write_text("x = 2\n")
+    git(repo, "commit", "-qam", "change")
+    # test_x.py is inside tests/test_bijections, which the change to utils.py brings in.
+    assert carried.touched_tests(repo, "HEAD~1", "HEAD") == ["tests/test_bijections", "tests/test_flows.py"]
+    assert not carried.touches_docs(repo, "HEAD~1", "HEAD~1")
+    (repo / "flowjax/other.py").write_text("x = 3\n")
+    git(repo, "commit", "-qam", "other")
+    assert carried.touched_tests(repo, "HEAD~1", "HEAD") == ["tests/test_other.py"]
+    assert carried.touches_docs(repo, "HEAD~1", "HEAD")
+
+
+def test_new_cases_are_those_the_base_lacks():
+    cases = [
+        Case("test_flows", "test_flow_sample", "2-planar", "passed", 1.0, path="tests/test_flows.py"),
+        Case("test_flows", "test_flow_sample", "2-planar_leaky_relu", "passed", 1.0, path="tests/test_flows.py"),
+        Case("test_flows", "test_flow_sample_gradient", "BNAF", "failed", 2.0, path="tests/test_flows.py"),
+    ]
+    new, upstream = carried.split(cases, {"tests/test_flows.py::test_flow_sample[2-planar]"})
+    assert [c.name for c in new] == ["test_flow_sample[2-planar_leaky_relu]", "test_flow_sample_gradient[BNAF]"]
+    assert [c.name for c in upstream] == ["test_flow_sample[2-planar]"]
+
+
+def test_bootstrapped_uv_is_shared_from_the_user_cache(monkeypatch, tmp_path):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KIT_TOOLS_CACHE", str(cache))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    binary = cache / f"uv-{env.uv_version()}" / "bin" / "uv"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\n")
+    kit = Kit(tmp_path / "clone-a", tmp_path, tmp_path, "file:///nowhere")
+    other = Kit(tmp_path / "clone-b", tmp_path, tmp_path, "file:///nowhere")
+    # Found in the cache by every clone, without installing anything.
+    assert env.uv(kit) == env.uv(other) == str(binary)
+    assert not (tmp_path / "clone-a").exists()
+
+
+def test_uv_is_pinned_by_version_and_hash():
+    text = env.UV_REQUIREMENTS.read_text()
+    assert env.uv_version() in text
+    assert text.count("--hash=sha256:") >= 10  # one per platform's wheel: pip --require-hashes
+
+
+def test_the_tools_cache_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("KIT_TOOLS_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert env.tools_cache() == tmp_path / "flowjax-kit"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert env.tools_cache() == Path(os.path.expanduser("~")) / ".cache" / "flowjax-kit"

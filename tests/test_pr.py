@@ -1,0 +1,210 @@
+"""`make pr` against the fake upstream: one branch, patch set and body per PR of the stack."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from conftest import Upstream, git
+from kit.config import Kit
+from kit.stamp import write_stamp
+from test_apply import error_line
+
+AUTHOR = "Ada Lovelace <ada@example.com>"
+BASE_IDS = "tests/test_upstream.py::test_upstream\n"
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.test_new" name="test_new" time="1.5"/>
+<testcase classname="tests.test_upstream" name="test_upstream" time="3.0"/>
+</testsuite></testsuites>
+"""
+DOCTEST_SUMMARY = "Doctest summary\n===============\n    7 tests\n    1 failure in tests\n"
+ROW = {
+    "env": "latest", "python": "3.13.0", "jax": "0.12.0", "jaxlib": "0.12.0", "equinox": "0.13.8",
+    "paramax": "0.0.5", "pytest": "9.2.0", "series": "1 passed, 0 failed", "upstream_pin": "1 passed, 0 failed",
+    "upstream_stack": "1 passed, 0 failed", "doctests": "7 passed, 0 failed", "sentinels": "-",
+    "reproducer_pin": {}, "reproducer_stack": {}, "reproducer_stack_ok": True, "series_fails_alone": False,
+    "seconds": 12.0,
+}
+
+
+def run(upstream: Upstream, *args: str, **env: str):
+    return upstream.kit_run(*args, KIT_PYTHON=sys.executable, **env)
+
+
+def kit_of(upstream: Upstream) -> Kit:
+    return Kit(upstream.kit, upstream.checkout, upstream.cache, upstream.index.as_uri())
+
+
+def results_of_a_run(upstream: Upstream, **facts) -> None:
+    """What a full `make test` leaves: JUnit results, doctest output, base node ids, a stamp."""
+    results = upstream.kit / "build/results"
+    results.mkdir(parents=True, exist_ok=True)
+    for name in ("flowjax.xml", "pr-tests.xml"):
+        (results / name).write_text(JUNIT)
+    (results / "doctest").mkdir(exist_ok=True)
+    (results / "doctest/output.txt").write_text(DOCTEST_SUMMARY)
+    base = git(upstream.checkout, "rev-parse", "reparameterized-gradients~2")
+    ids = upstream.kit / f"build/nodeids/base-nodeids-{base[:12]}.txt"
+    ids.parent.mkdir(parents=True, exist_ok=True)
+    ids.write_text(BASE_IDS)
+    stamp = {
+        "upstream_suite": True,
+        "order": "natural",
+        "version": "1.0.0",
+        "tree": git(upstream.checkout, "rev-parse", "HEAD^{tree}"),
+        "exit_code": 0,
+    }
+    write_stamp(results / "stamp.json", kit_of(upstream), **(stamp | facts))
+
+
+def envs_of_a_run(upstream: Upstream, **row) -> None:
+    """What `make envs` leaves: the table and its stamp."""
+    results = upstream.kit / "build/results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "envs.md").write_text("| env | ... |\n|---|---|\n| latest | ... |\n")
+    write_stamp(results / "envs.json", kit_of(upstream), rows=[ROW | row], made="2026-11-26 10:00")
+
+
+def ready(upstream: Upstream) -> None:
+    assert run(upstream, "apply").returncode == 0
+    results_of_a_run(upstream)
+    envs_of_a_run(upstream)
+
+
+def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
+    ready(upstream)
+    proc = run(upstream, "pr", AUTHOR=AUTHOR)
+    assert proc.returncode == 0, proc.stderr
+    out = upstream.kit / "build/pr"
+    assert sorted(p.name for p in out.iterdir()) == ["docs", "tests"]
+    # Each PR's folder holds only its own commits.
+    assert [p.name for p in sorted((out / "tests").glob("*.patch"))] == ["0001-tests-add-the-new-test.patch"]
+    assert [p.name for p in sorted((out / "docs").glob("*.patch"))] == ["0001-docs-add-a-section.patch"]
+    repo = upstream.checkout
+    today = time.strftime("%Y-%m-%d")
+    for branch, n in (("add-tests", 1), ("add-docs", 2)):
+        log = git(repo, "log", "--format=%an <%ae>|%cn <%ce>|%ad", "--date=short", f"upstream/1.0.0..{branch}")
+        assert log.splitlines() == [f"{AUTHOR}|{AUTHOR}|{today}"] * n
+    for patch in out.glob("*/*.patch"):
+        assert "kit@example.com" not in patch.read_text() and "flowjax-kit" not in patch.read_text()
+    body = (out / "docs/PR_BODY.md").read_text()
+    assert body.startswith("# Add a docs section\n")
+    assert "Depends on **tests** (Add the new test): merge that first" in body
+    assert "- **docs**: Add a docs section, after tests (this PR)" in body
+    assert "Diff: 1 file(s), +5 -0 lines." in body
+    assert "- `docs/getting_started.rst` (+5 -0)" in body
+    assert "the whole stack" in body  # docs is not provable alone: its closure is the stack
+    assert "| latest | ... |" in body
+    tests_body = (out / "tests/PR_BODY.md").read_text()
+    assert "Adds a test." in tests_body
+    assert "Depends on no other PR" in tests_body
+    assert "this PR alone" in tests_body
+    assert "- tests this PR adds: 1 passed, 0 failed (1.5s)" in tests_body
+    assert "| `tests/test_new.py::test_new` | - | passed |" in tests_body
+    assert "PR docs: branch add-docs, 1 file(s) +5 -0" in proc.stdout
+    assert "gh pr create --repo danielward27/flowjax --base main --head <your-github-user>:add-docs" in proc.stdout
+
+
+def test_pr_takes_the_identity_from_git_config(upstream):
+    ready(upstream)
+    git(upstream.checkout, "config", "user.name", "Grace Hopper")
+    git(upstream.checkout, "config", "user.email", "grace@example.com")
+    assert run(upstream, "pr").returncode == 0
+    assert git(upstream.checkout, "log", "-1", "--format=%an <%ae>", "add-tests") == "Grace Hopper <grace@example.com>"
+
+
+def test_pr_refuses_without_an_identity_or_with_the_kits(upstream):
+    ready(upstream)
+    line = error_line(run(upstream, "pr"))
+    assert "no contributor identity" in line
+    assert "AUTHOR=" in line
+    assert "the kit's placeholder" in error_line(run(upstream, "pr", AUTHOR="Kit <kit@example.com>"))
+    assert "is not of the form" in error_line(run(upstream, "pr", AUTHOR="just a name"))
+    assert not (upstream.kit / "build/pr").exists()
+    assert git(upstream.checkout, "branch", "--list", "add-*") == ""
+
+
+def test_pr_will_not_overwrite_a_branch_with_your_commits(upstream):
+    ready(upstream)
+    repo = upstream.checkout
+    git(repo, "branch", "add-tests", "upstream/1.0.0")
+    mine = git(repo, "rev-parse", "add-tests")
+    line = error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+    assert "branch add-tests in" in line
+    assert "has commits the kit did not write" in line
+    assert git(repo, "rev-parse", "add-tests") == mine
+    # A branch the kit wrote (by `make apply PR=` or `make pr`) is rewritten.
+    git(repo, "branch", "-D", "add-tests")
+    assert run(upstream, "apply", PR="tests").returncode == 0
+    assert run(upstream, "apply").returncode == 0
+    assert run(upstream, "pr", AUTHOR=AUTHOR).returncode == 0
+    assert run(upstream, "pr", AUTHOR=AUTHOR).returncode == 0
+    assert git(repo, "log", "-1", "--format=%ae", "add-tests") == "ada@example.com"
+
+
+def test_pr_writes_the_issue_text_with_versions(upstream):
+    issue = upstream.kit / "issues/x.md"
+    issue.parent.mkdir()
+    issue.write_text("# It breaks\n\n```python\nraise ValueError('x')\n```\n\n```\nValueError: x\n```\n\n{versions}\n")
+    stack = upstream.kit / "patches/stack.toml"
+    stack.write_text(stack.read_text().replace('summary = """\nAdds a test.', 'issue = "issues/x.md"\nsummary = """\nAdds a test.'))
+    assert run(upstream, "apply").returncode == 0
+    results_of_a_run(upstream)
+    envs_of_a_run(upstream, reproducer_pin={"tests": "ValueError: x"}, reproducer_stack={"tests": "ran"})
+    (upstream.kit / "build/results/reproducer-tests.txt").write_text("on the pin: ValueError: x; with this PR: ran\n")
+    assert run(upstream, "pr", AUTHOR=AUTHOR).returncode == 0
+    text = (upstream.kit / "build/pr/tests/ISSUE.md").read_text()
+    assert text.startswith("# It breaks\n")
+    assert "- latest: flowjax 1.0.0, python 3.13.0, jax 0.12.0, equinox 0.13.8: ValueError: x" in text
+    assert "the issue's reproducer: on the pin: ValueError: x; with this PR: ran" in (
+        upstream.kit / "build/pr/tests/PR_BODY.md"
+    ).read_text()
+
+
+def test_pr_refuses_without_results(upstream):
+    run(upstream, "apply")
+    line = error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+    assert "no test results" in line
+    assert not (upstream.kit / "build/pr").exists()
+
+
+def test_pr_refuses_results_older_than_the_patches(upstream):
+    ready(upstream)
+    source = upstream.kit / "flowjax_tests/test_new.py"
+    source.write_text(source.read_text() + "\n\ndef test_more():\n    assert True\n")
+    assert run(upstream, "patches").returncode == 0
+    assert "is not exactly patches/series" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+    assert run(upstream, "apply").returncode == 0
+    assert "older than the patches" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+
+
+def test_pr_refuses_a_failed_or_fast_run(upstream):
+    ready(upstream)
+    results_of_a_run(upstream, upstream_suite=False)
+    assert "make test-fast" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+    results_of_a_run(upstream, exit_code=1)
+    assert "last `make test` failed" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+
+
+def test_pr_refuses_a_missing_stale_or_failing_env_matrix(upstream):
+    assert run(upstream, "apply").returncode == 0
+    results_of_a_run(upstream)
+    assert "no environment matrix: run `make envs`" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+    envs_of_a_run(upstream, series="0 passed, 1 failed", series_fails_alone=True)
+    line = error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+    assert "in env latest the series' tests fail (0 passed, 1 failed) while upstream's pass" in line
+    envs_of_a_run(upstream)
+    stack = upstream.kit / "patches/stack.toml"
+    stack.write_text(stack.read_text().replace("Adds a test.", "Adds one test."))
+    results_of_a_run(upstream)  # the results follow the series; the env matrix does not
+    assert "environment matrix is stale" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
+
+
+def test_pr_in_a_user_clone_prints_the_push(upstream, clone: Path):
+    ready(upstream)
+    proc = run(upstream, "pr", AUTHOR=AUTHOR)
+    assert proc.returncode == 0, proc.stderr
+    assert f"git -C {clone} push <your-fork-remote> add-docs" in proc.stdout
+    assert git(clone, "branch", "--show-current") == "reparameterized-gradients"
+    assert git(clone, "log", "-1", "--format=%ae", "add-docs") == "ada@example.com"
