@@ -5,18 +5,19 @@ The kit runs as a subprocess against it, with no network, no JAX and no git iden
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kit import cli
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 IDENT = {
@@ -111,13 +112,25 @@ class Upstream:
         return env | extra
 
     def kit_run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "kit", *args],
-            capture_output=True,
-            text=True,
-            env=self.env(**extra),
-            check=False,
-        )
+        """Run the kit's CLI as `python -m kit` would, in this process (no interpreter start-up).
+
+        The process environment is swapped for the call's, so the kit and the git, pytest
+        and sphinx processes it starts see exactly what a subprocess would.
+        """
+        saved = dict(os.environ)
+        out, err = io.StringIO(), io.StringIO()
+        os.environ.clear()
+        os.environ.update(self.env(**extra))
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = cli.main(list(args))
+                except SystemExit as e:
+                    code = e.code if isinstance(e.code, int) else 1
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        return subprocess.CompletedProcess(["kit", *args], code, out.getvalue(), err.getvalue())
 
     def pin(self, version: str, sha256: str | None = None) -> None:
         (self.kit / "upstream.toml").write_text(
@@ -206,8 +219,11 @@ def upstream(_world: Upstream, tmp_path: Path) -> Upstream:
     # The index page links the sdists by absolute path: point it at this copy.
     page = root / "simple/flowjax/index.html"
     page.write_text(page.read_text().replace(_world.tmp.as_uri(), root.as_uri()))
-    moved = {f.name: Path(str(getattr(_world, f.name)).replace(str(_world.tmp), str(root)))
-             for f in dataclasses.fields(Upstream) if f.name in ("tmp", "kit", "index", "checkout", "cache")}
+    moved = {
+        f.name: Path(str(getattr(_world, f.name)).replace(str(_world.tmp), str(root)))
+        for f in dataclasses.fields(Upstream)
+        if f.name in ("tmp", "kit", "index", "checkout", "cache")
+    }
     return dataclasses.replace(_world, **moved, sha256=dict(_world.sha256))
 
 

@@ -77,8 +77,8 @@ PLAIN = """Gradients can be taken through sampling
 
 .. doctest::
 
-   >>> 2 + 2
-   4
+   >>> print("plain")
+   plain
 
 """
 PLAIN_SOURCE = Source("docs_additions/plain.rst", "docs/getting_started.rst", before="Next section")
@@ -105,9 +105,24 @@ def test_built_page_has_the_section_anchor_and_blocks(built: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "source", "rst", "problem"),
     [
-        (("second", "changed"), SOURCE, BLOCK, "getting_started.html: no code block shows '>>> print(\"second\")'"),
-        (('id="added-section"', 'id="elsewhere"'), SOURCE, BLOCK, "getting_started.html: no element with id 'added-section'"),
-        (("2 + 2", "2 - 2"), PLAIN_SOURCE, PLAIN, "getting_started.html: no code block shows '>>> 2 + 2'"),
+        (
+            ("second", "changed"),
+            SOURCE,
+            BLOCK,
+            "getting_started.html: no code block shows '>>> print(\"second\")'",
+        ),
+        (
+            ('id="added-section"', 'id="elsewhere"'),
+            SOURCE,
+            BLOCK,
+            "getting_started.html: no element with id 'added-section'",
+        ),
+        (
+            ("plain", "other"),
+            PLAIN_SOURCE,
+            PLAIN,
+            "getting_started.html: no code block shows '>>> print(\"plain\")'",
+        ),
     ],
     ids=["block", "anchor", "unlabelled-block"],
 )

@@ -31,14 +31,22 @@ def test_an_env_without_its_python_is_a_row_that_says_why(monkeypatch, tmp_path)
     monkeypatch.setitem(envs.ENVS, "future", (">=3.99", "highest"))
     with pytest.raises(KitError, match=r"no Python >=3\.99 found"):
         envs.build(kit, "future", tmp_path, envs.interpreters())
-    table = envs.markdown([{"env": "future", "error": "no Python >=3.99 found (PATH, pyenv, or KIT_PYTHONS)"}])
+    table = envs.markdown(
+        [{"env": "future", "error": "no Python >=3.99 found (PATH, pyenv, or KIT_PYTHONS)"}]
+    )
     assert "| future | not built: no Python >=3.99 found (PATH, pyenv, or KIT_PYTHONS) |" in table
 
 
 def test_touched_tests_map_modules_to_their_tests(tmp_path):
     repo = tmp_path / "repo"
-    for path in ("flowjax/bijections/utils.py", "flowjax/other.py", "tests/test_bijections/test_x.py",
-                 "tests/test_other.py", "tests/test_flows.py", "docs/index.rst"):
+    for path in (
+        "flowjax/bijections/utils.py",
+        "flowjax/other.py",
+        "tests/test_bijections/test_x.py",
+        "tests/test_other.py",
+        "tests/test_flows.py",
+        "docs/index.rst",
+    ):
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         (repo / path).write_text("x = 1\n")
     git(repo, "init", "-q", "-b", "main")
@@ -59,11 +67,16 @@ def test_touched_tests_map_modules_to_their_tests(tmp_path):
 def test_new_cases_are_those_the_base_lacks():
     cases = [
         Case("test_flows", "test_flow_sample", "2-planar", "passed", 1.0, path="tests/test_flows.py"),
-        Case("test_flows", "test_flow_sample", "2-planar_leaky_relu", "passed", 1.0, path="tests/test_flows.py"),
+        Case(
+            "test_flows", "test_flow_sample", "2-planar_leaky_relu", "passed", 1.0, path="tests/test_flows.py"
+        ),
         Case("test_flows", "test_flow_sample_gradient", "BNAF", "failed", 2.0, path="tests/test_flows.py"),
     ]
     new, upstream = carried.split(cases, {"tests/test_flows.py::test_flow_sample[2-planar]"})
-    assert [c.name for c in new] == ["test_flow_sample[2-planar_leaky_relu]", "test_flow_sample_gradient[BNAF]"]
+    assert [c.name for c in new] == [
+        "test_flow_sample[2-planar_leaky_relu]",
+        "test_flow_sample_gradient[BNAF]",
+    ]
     assert [c.name for c in upstream] == ["test_flow_sample[2-planar]"]
 
 

@@ -82,4 +82,7 @@ def test_a_wrong_fix_is_named(tmp_path, grad, problem):
 def test_another_error_on_the_pin_is_not_the_issue(tmp_path):
     text = write(tmp_path, "(_ for _ in ()).throw(TypeError('other'))")
     outcome = issue.run(Path(sys.executable), tmp_path, text)
-    assert "raised 'TypeError: other', not 'ValueError: Received keyword tangent'" in issue.problems_on_pin(outcome, text)[0]
+    assert (
+        "raised 'TypeError: other', not 'ValueError: Received keyword tangent'"
+        in issue.problems_on_pin(outcome, text)[0]
+    )

@@ -70,8 +70,12 @@ def test_changed_values_are_named():
 
 
 def test_upstream_tests_follow_the_mutated_module(tmp_path):
-    assert mutate.upstream_tests_for("flowjax/bijections/affine.py", False, tmp_path) == ["tests/test_bijections"]
-    assert mutate.upstream_tests_for("flowjax/distributions.py", False, tmp_path) == ["tests/test_distributions.py"]
+    assert mutate.upstream_tests_for("flowjax/bijections/affine.py", False, tmp_path) == [
+        "tests/test_bijections"
+    ]
+    assert mutate.upstream_tests_for("flowjax/distributions.py", False, tmp_path) == [
+        "tests/test_distributions.py"
+    ]
     assert mutate.upstream_tests_for("flowjax/distributions.py", True, tmp_path) == ["tests"]
 
 

@@ -20,10 +20,22 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="py
 """
 DOCTEST_SUMMARY = "Doctest summary\n===============\n    7 tests\n    1 failure in tests\n"
 ROW = {
-    "env": "latest", "python": "3.13.0", "jax": "0.12.0", "jaxlib": "0.12.0", "equinox": "0.13.8",
-    "paramax": "0.0.5", "pytest": "9.2.0", "series": "1 passed, 0 failed", "upstream_pin": "1 passed, 0 failed",
-    "upstream_stack": "1 passed, 0 failed", "doctests": "7 passed, 0 failed", "sentinels": "-",
-    "reproducer_pin": {}, "reproducer_stack": {}, "reproducer_stack_ok": True, "series_fails_alone": False,
+    "env": "latest",
+    "python": "3.13.0",
+    "jax": "0.12.0",
+    "jaxlib": "0.12.0",
+    "equinox": "0.13.8",
+    "paramax": "0.0.5",
+    "pytest": "9.2.0",
+    "series": "1 passed, 0 failed",
+    "upstream_pin": "1 passed, 0 failed",
+    "upstream_stack": "1 passed, 0 failed",
+    "doctests": "7 passed, 0 failed",
+    "sentinels": "-",
+    "reproducer_pin": {},
+    "reproducer_stack": {},
+    "reproducer_stack_ok": True,
+    "series_fails_alone": False,
     "seconds": 12.0,
 }
 
@@ -84,10 +96,13 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
     repo = upstream.checkout
     today = time.strftime("%Y-%m-%d")
     for branch, n in (("add-tests", 1), ("add-docs", 2)):
-        log = git(repo, "log", "--format=%an <%ae>|%cn <%ce>|%ad", "--date=short", f"upstream/1.0.0..{branch}")
+        log = git(
+            repo, "log", "--format=%an <%ae>|%cn <%ce>|%ad", "--date=short", f"upstream/1.0.0..{branch}"
+        )
         assert log.splitlines() == [f"{AUTHOR}|{AUTHOR}|{today}"] * n
     for patch in out.glob("*/*.patch"):
-        assert "kit@example.com" not in patch.read_text() and "flowjax-kit" not in patch.read_text()
+        assert "kit@example.com" not in patch.read_text()
+        assert "flowjax-kit" not in patch.read_text()
     body = (out / "docs/PR_BODY.md").read_text()
     assert body.startswith("# Add a docs section\n")
     assert "Depends on **tests** (Add the new test): merge that first" in body
@@ -103,7 +118,10 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
     assert "- tests this PR adds: 1 passed, 0 failed (1.5s)" in tests_body
     assert "| `tests/test_new.py::test_new` | - | passed |" in tests_body
     assert "PR docs: branch add-docs, 1 file(s) +5 -0" in proc.stdout
-    assert "gh pr create --repo danielward27/flowjax --base main --head <your-github-user>:add-docs" in proc.stdout
+    assert (
+        "gh pr create --repo danielward27/flowjax --base main --head <your-github-user>:add-docs"
+        in proc.stdout
+    )
 
 
 def test_pr_takes_the_identity_from_git_config(upstream):
@@ -111,7 +129,10 @@ def test_pr_takes_the_identity_from_git_config(upstream):
     git(upstream.checkout, "config", "user.name", "Grace Hopper")
     git(upstream.checkout, "config", "user.email", "grace@example.com")
     assert run(upstream, "pr").returncode == 0
-    assert git(upstream.checkout, "log", "-1", "--format=%an <%ae>", "add-tests") == "Grace Hopper <grace@example.com>"
+    assert (
+        git(upstream.checkout, "log", "-1", "--format=%an <%ae>", "add-tests")
+        == "Grace Hopper <grace@example.com>"
+    )
 
 
 def test_pr_refuses_without_an_identity_or_with_the_kits(upstream):
@@ -146,20 +167,29 @@ def test_pr_will_not_overwrite_a_branch_with_your_commits(upstream):
 def test_pr_writes_the_issue_text_with_versions(upstream):
     issue = upstream.kit / "issues/x.md"
     issue.parent.mkdir()
-    issue.write_text("# It breaks\n\n```python\nraise ValueError('x')\n```\n\n```\nValueError: x\n```\n\n{versions}\n")
+    issue.write_text(
+        "# It breaks\n\n```python\nraise ValueError('x')\n```\n\n```\nValueError: x\n```\n\n{versions}\n"
+    )
     stack = upstream.kit / "patches/stack.toml"
-    stack.write_text(stack.read_text().replace('summary = """\nAdds a test.', 'issue = "issues/x.md"\nsummary = """\nAdds a test.'))
+    stack.write_text(
+        stack.read_text().replace(
+            'summary = """\nAdds a test.', 'issue = "issues/x.md"\nsummary = """\nAdds a test.'
+        )
+    )
     assert run(upstream, "apply").returncode == 0
     results_of_a_run(upstream)
     envs_of_a_run(upstream, reproducer_pin={"tests": "ValueError: x"}, reproducer_stack={"tests": "ran"})
-    (upstream.kit / "build/results/reproducer-tests.txt").write_text("on the pin: ValueError: x; with this PR: ran\n")
+    (upstream.kit / "build/results/reproducer-tests.txt").write_text(
+        "on the pin: ValueError: x; with this PR: ran\n"
+    )
     assert run(upstream, "pr", AUTHOR=AUTHOR).returncode == 0
     text = (upstream.kit / "build/pr/tests/ISSUE.md").read_text()
     assert text.startswith("# It breaks\n")
     assert "- latest: flowjax 1.0.0, python 3.13.0, jax 0.12.0, equinox 0.13.8: ValueError: x" in text
-    assert "the issue's reproducer: on the pin: ValueError: x; with this PR: ran" in (
-        upstream.kit / "build/pr/tests/PR_BODY.md"
-    ).read_text()
+    assert (
+        "the issue's reproducer: on the pin: ValueError: x; with this PR: ran"
+        in (upstream.kit / "build/pr/tests/PR_BODY.md").read_text()
+    )
 
 
 def test_pr_refuses_without_results(upstream):

@@ -24,7 +24,10 @@ def test_drift_names_the_file_and_patches_rebuilds(upstream):
     src.write_text(src.read_text() + "\n\ndef test_more():\n    assert 3 > 2\n")
     proc = upstream.kit_run("drift")
     assert proc.returncode == 1
-    assert "flowjax_tests/test_new.py differs from what 0001-tests-add-the-new-test.patch adds to tests/test_new.py" in proc.stderr
+    assert (
+        "flowjax_tests/test_new.py differs from what 0001-tests-add-the-new-test.patch adds to tests/test_new.py"
+        in proc.stderr
+    )
     assert upstream.kit_run("patches").returncode == 0
     assert upstream.kit_run("drift").returncode == 0
     # The rebuilt series applies on the kit's own checkout (it held no user work).

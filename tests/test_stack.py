@@ -24,7 +24,9 @@ def stack_dir(tmp_path: Path, toml: str, patches: list[str] = PATCHES) -> Path:
 
 def pr(name: str, patches: list[str], depends: str = "[]", extra: str = "") -> str:
     listed = ", ".join(f'"{p}"' for p in patches)
-    return f'[[pr]]\nname = "{name}"\ntitle = "T {name}"\ndepends = {depends}\npatches = [{listed}]\n{extra}\n'
+    return (
+        f'[[pr]]\nname = "{name}"\ntitle = "T {name}"\ndepends = {depends}\npatches = [{listed}]\n{extra}\n'
+    )
 
 
 THREE = "# header\n\n" + pr("a", PATCHES[:1]) + pr("b", PATCHES[1:2]) + pr("c", PATCHES[2:], '["a"]')
@@ -59,8 +61,14 @@ def test_without_stack_toml_the_series_is_one_pr(tmp_path):
     ("toml", "message"),
     [
         (pr("a", PATCHES[:1]) + pr("b", PATCHES[1:2]), "0003-c.patch is in patches/series but in no PR"),
-        (pr("a", PATCHES[1:2]) + pr("b", PATCHES[:1]) + pr("c", PATCHES[2:]), "another order than patches/series"),
-        (pr("a", PATCHES[:1]) + pr("b", PATCHES[1:], '["c"]'), "depends on 'c', which is unknown or comes later"),
+        (
+            pr("a", PATCHES[1:2]) + pr("b", PATCHES[:1]) + pr("c", PATCHES[2:]),
+            "another order than patches/series",
+        ),
+        (
+            pr("a", PATCHES[:1]) + pr("b", PATCHES[1:], '["c"]'),
+            "depends on 'c', which is unknown or comes later",
+        ),
         (pr("a", PATCHES[:1], '["a"]') + pr("b", PATCHES[1:]), "depends on 'a', which is the PR itself"),
         (pr("a", PATCHES[:1]) + pr("a", PATCHES[1:]), "two PRs are named a"),
         (pr("a", PATCHES) + pr("b", []), "PR b has no patches"),
@@ -69,7 +77,18 @@ def test_without_stack_toml_the_series_is_one_pr(tmp_path):
         ('[[pr]]\nname = "a"\npatches = []\n', "missing or has a malformed field 'title'"),
         ("[[pr]\n", "not valid TOML"),
     ],
-    ids=["unassigned", "order", "later-dep", "self-dep", "duplicate", "empty", "name", "unknown-patch", "field", "toml"],
+    ids=[
+        "unassigned",
+        "order",
+        "later-dep",
+        "self-dep",
+        "duplicate",
+        "empty",
+        "name",
+        "unknown-patch",
+        "field",
+        "toml",
+    ],
 )
 def test_a_bad_stack_is_one_error(tmp_path, toml, message):
     with pytest.raises(KitError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -81,12 +100,21 @@ def test_refresh_keeps_each_patch_in_its_pr(tmp_path):
     old_ids = {"0001-a.patch": "id-a", "0002-b.patch": "id-b", "0003-c.patch": "id-c"}
     # 0002 was reworded (new name, same change); a new commit follows it; 0003 is unchanged.
     new = ["0001-a.patch", "0002-b-reworded.patch", "0003-new.patch", "0004-c.patch"]
-    ids = {"0001-a.patch": "id-a", "0002-b-reworded.patch": "id-b", "0003-new.patch": "id-new", "0004-c.patch": "id-c"}
+    ids = {
+        "0001-a.patch": "id-a",
+        "0002-b-reworded.patch": "id-b",
+        "0003-new.patch": "id-new",
+        "0004-c.patch": "id-c",
+    }
     owners = assign(stack, new, ids, old_ids)
-    assert owners == {"a": ["0001-a.patch"], "b": ["0002-b-reworded.patch", "0003-new.patch"], "c": ["0004-c.patch"]}
+    assert owners == {
+        "a": ["0001-a.patch"],
+        "b": ["0002-b-reworded.patch", "0003-new.patch"],
+        "c": ["0004-c.patch"],
+    }
     regrouped = regroup(stack, owners, [Patch(tmp_path / n) for n in new])
     text = render(regrouped, header_of(tmp_path / "patches"))
-    assert text.startswith("# header\n\n[[pr]]\nname = \"a\"")
+    assert text.startswith('# header\n\n[[pr]]\nname = "a"')
     assert '    "0002-b-reworded.patch",\n    "0003-new.patch",\n]' in text
 
 
@@ -99,7 +127,11 @@ def test_a_commit_reworded_and_amended_in_place_keeps_its_pr(tmp_path):
 
 
 def test_render_round_trips_the_file(tmp_path):
-    toml = "# Comment.\n\n" + pr("a", PATCHES[:1], extra='summary = """\nLine one.\n"""\n') + pr("b", PATCHES[1:], '["a"]', 'issue = "issues/x.md"\n')
+    toml = (
+        "# Comment.\n\n"
+        + pr("a", PATCHES[:1], extra='summary = """\nLine one.\n"""\n')
+        + pr("b", PATCHES[1:], '["a"]', 'issue = "issues/x.md"\n')
+    )
     folder = stack_dir(tmp_path, toml)
     stack = load_stack(folder, "series")
     text = render(stack, header_of(folder))

@@ -22,7 +22,8 @@ def test_fast_mode_skips_the_kit_tests_until_kit_code_changes(tmp_path):
     kit = tiny_kit(tmp_path)
     python = Path(sys.executable)
     first = testrun.kit_tests(kit, python, fast=True)  # no stamp yet: they run
-    assert isinstance(first, Tally) and (first.passed, first.failed) == (1, 0)
+    assert isinstance(first, Tally)
+    assert (first.passed, first.failed) == (1, 0)
     assert testrun.kit_tests(kit, python, fast=True) == "kit code unchanged since its last green run"
     assert isinstance(testrun.kit_tests(kit, python, fast=False), Tally)  # `make test` always runs them
     (tmp_path / "scripts/kit/mod.py").write_text("X = 2\n")

@@ -6,6 +6,8 @@ import sys
 import tomllib
 
 from conftest import Upstream, git
+from kit.config import Kit, load_pin
+from kit.matrix import default_versions
 from test_apply import error_line
 
 # The fake series: 0001 adds tests/test_new.py, 0002 inserts a docs block that 1.1.0 no
@@ -50,8 +52,8 @@ def test_matrix_records_new_hashes_then_verifies_them(upstream):
 
 
 def test_matrix_defaults_to_the_pin_and_the_newest_release(upstream):
-    proc = run(upstream, "matrix")
-    assert "kit: matrix over FlowJAX 1.0.0, 1.1.0" in proc.stdout
+    kit = Kit(upstream.kit, upstream.checkout, upstream.cache, upstream.index.as_uri())
+    assert default_versions(kit, load_pin(kit.pin_file)) == ["1.0.0", "1.1.0"]
 
 
 def test_bump_moves_the_pin_and_reports_the_failing_patch(upstream):

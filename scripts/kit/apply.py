@@ -230,7 +230,9 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr
     trees = expected_trees(repo, target.base, patches)
     commits = commits_above(repo, target.base, head)
     have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-    good = next((i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees)))
+    good = next(
+        (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees))
+    )
     if good == len(have):
         start = len(have)
     elif head == last_applied(repo, branch):

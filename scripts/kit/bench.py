@@ -46,7 +46,9 @@ def bench(kit: Kit) -> int:
         venv = Path(tmp) / "uv-alone"
         alone = _timed([uv_bin, "venv", "--quiet", "--python", PYTHON, str(venv)], Path(tmp), uv_env())
         alone += _timed(
-            [uv_bin, "pip", "sync", "--quiet", "--python", str(venv / "bin" / "python"), str(lock)], Path(tmp), uv_env()
+            [uv_bin, "pip", "sync", "--quiet", "--python", str(venv / "bin" / "python"), str(lock)],
+            Path(tmp),
+            uv_env(),
         )
         info("bench: a fresh clone's `make env` ...")
         clone = Path(tmp) / "clone"
@@ -59,5 +61,8 @@ def bench(kit: Kit) -> int:
     ratio = made / alone
     print(f"kit tests:             {tests:6.1f}s  (budget {KIT_TESTS_BUDGET:.0f}s)", flush=True)
     print(f"fresh-clone make env:  {made:6.1f}s", flush=True)
-    print(f"uv alone, same lock:   {alone:6.1f}s  (make env / uv = {ratio:.2f}; budget {ENV_RATIO_BUDGET})", flush=True)
+    print(
+        f"uv alone, same lock:   {alone:6.1f}s  (make env / uv = {ratio:.2f}; budget {ENV_RATIO_BUDGET})",
+        flush=True,
+    )
     return 0 if tests <= KIT_TESTS_BUDGET and ratio <= ENV_RATIO_BUDGET else 1

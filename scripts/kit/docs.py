@@ -156,8 +156,10 @@ def expected_blocks(rst: str) -> list[str]:
 
 
 def check_html(html: Path, source: Source, rst: str) -> list[str]:
-    """Problems with the built page for ``source``: its code blocks, and its anchor and
-    heading when the source has a ``.. _label:``."""
+    """Problems with the built page for ``source``.
+
+    Every code block must be on the page; with a ``.. _label:``, also the anchor and heading.
+    """
     page = html / Path(source.target).relative_to("docs").with_suffix(".html")
     if not page.is_file():
         return [f"{page} was not built"]

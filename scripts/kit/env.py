@@ -67,8 +67,18 @@ def uv(kit: Kit) -> str:
         with tempfile.TemporaryDirectory(dir=home.parent) as tmp, step(f"install uv {version} into {home}"):
             _run(
                 [
-                    sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "--require-hashes", "--no-deps", "--target", tmp, "-r", str(UV_REQUIREMENTS),
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--require-hashes",
+                    "--no-deps",
+                    "--target",
+                    tmp,
+                    "-r",
+                    str(UV_REQUIREMENTS),
                 ],
                 "pip install uv",
             )

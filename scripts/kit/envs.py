@@ -84,7 +84,10 @@ def interpreters() -> list[Interpreter]:
             continue
         seen.add(real)
         proc = subprocess.run(
-            [str(path), "-c", "import sys; print(*sys.version_info[:3])"], capture_output=True, text=True, check=False
+            [str(path), "-c", "import sys; print(*sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         parts = proc.stdout.split()
         if proc.returncode == 0 and len(parts) == 3 and parts[0] == "3":
@@ -106,7 +109,9 @@ def _run(cmd: list[str], what: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env or uv_env())
     if proc.returncode:
         lines = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else f"exit {proc.returncode}")
+        detail = next(
+            (ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else f"exit {proc.returncode}"
+        )
         raise KitError(f"{what} failed: {detail.strip()}")
     return proc.stdout
 
@@ -142,8 +147,11 @@ def upload_date(index_url: str, package: str, version: str) -> str:
 
 
 def lowest_floors(kit: Kit, checkout: Path, interp: Interpreter, out: Path) -> tuple[Path, str]:
-    """Floors for upstream's unbounded direct dependencies: their versions when the lowest
-    allowed jax was released. Returns the constraints file and that date."""
+    """Floors for upstream's unbounded direct dependencies.
+
+    They are their versions on the day the lowest allowed jax was released. Returns the
+    constraints file and that date.
+    """
     requirements = direct_requirements(checkout)
     jax_floor = next((r for r in requirements if _name(r) == "jax"), "")
     floor = re.search(r">=\s*([\w.]+)", jax_floor)
@@ -155,8 +163,19 @@ def lowest_floors(kit: Kit, checkout: Path, interp: Interpreter, out: Path) -> t
     wanted.write_text("".join(f"{n}\n" for n in unbounded) + f"jax=={floor.group(1)}\n")
     pinned = out / "unbounded.txt"
     _run(
-        [uv(kit), "pip", "compile", "--quiet", "--python", str(interp.path), "--exclude-newer", date,
-         str(wanted), "-o", str(pinned)],
+        [
+            uv(kit),
+            "pip",
+            "compile",
+            "--quiet",
+            "--python",
+            str(interp.path),
+            "--exclude-newer",
+            date,
+            str(wanted),
+            "-o",
+            str(pinned),
+        ],
         f"resolving the unbounded dependencies as of {date[:10]}",
     )
     names = {n.lower() for n in unbounded}
@@ -192,7 +211,10 @@ def build(kit: Kit, name: str, checkout: Path, found: list[Interpreter]) -> tupl
         compile_cmd += ["--resolution", "lowest-direct", "-c", str(floors)]
         note = f"lowest-direct; unbounded dependencies as of {date[:10]}"
     with step(f"resolve {name} (Python {interp.short})"):
-        _run([*compile_cmd, str(checkout / "pyproject.toml"), "--extra", "dev", "-o", str(requirements)], f"{name}: uv pip compile")
+        _run(
+            [*compile_cmd, str(checkout / "pyproject.toml"), "--extra", "dev", "-o", str(requirements)],
+            f"{name}: uv pip compile",
+        )
     venv = folder / "venv"
     python = venv / "bin" / "python"
     stamp = folder / ".kit-stamp"
@@ -202,14 +224,30 @@ def build(kit: Kit, name: str, checkout: Path, found: list[Interpreter]) -> tupl
             if venv.exists():
                 shutil.rmtree(venv)  # the kit's own build output
             _run([uv(kit), "venv", "--quiet", "--python", str(interp.path), str(venv)], f"{name}: uv venv")
-            _run([uv(kit), "pip", "sync", "--quiet", "--python", str(python), str(requirements)], f"{name}: uv pip sync")
+            _run(
+                [uv(kit), "pip", "sync", "--quiet", "--python", str(python), str(requirements)],
+                f"{name}: uv pip sync",
+            )
             # Upstream's docs workflow installs pandoc with apt; here it comes as a wheel.
-            _run([uv(kit), "pip", "install", "--quiet", "--python", str(python), "pypandoc_binary"], f"{name}: pandoc")
+            _run(
+                [uv(kit), "pip", "install", "--quiet", "--python", str(python), "pypandoc_binary"],
+                f"{name}: pandoc",
+            )
             _link_pandoc(python)
         stamp.write_text(digest)
     _run(
-        [uv(kit), "pip", "install", "--quiet", "--python", str(python), "--no-deps", "--no-build-isolation",
-         "--editable", str(checkout)],
+        [
+            uv(kit),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "--no-deps",
+            "--no-build-isolation",
+            "--editable",
+            str(checkout),
+        ],
         f"{name}: editable install of the checkout",
     )
     return python, note
@@ -217,7 +255,10 @@ def build(kit: Kit, name: str, checkout: Path, found: list[Interpreter]) -> tupl
 
 def _link_pandoc(python: Path) -> None:
     found = subprocess.run(
-        [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"], capture_output=True, text=True, check=False
+        [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if found.returncode == 0:
         link = python.parent / "pandoc"
@@ -244,7 +285,9 @@ def _count(tally: Tally | None, error: str = "") -> str:
     return f"{tally.passed} passed, {tally.failed} failed"
 
 
-def run_env(kit: Kit, pin: Pin, target: Target, name: str, found: list[Interpreter], base_ids: set[str]) -> dict:
+def run_env(
+    kit: Kit, pin: Pin, target: Target, name: str, found: list[Interpreter], base_ids: set[str]
+) -> dict:
     """Build one environment and run everything in it; return its row."""
     start = time.perf_counter()
     info(f"envs: {name} ...")
@@ -284,8 +327,10 @@ def run_env(kit: Kit, pin: Pin, target: Target, name: str, found: list[Interpret
     row["reproducer_stack_ok"] = all(not issue.problems_with_fix(after[n], t) for n, t in texts)
     row["series_fails_alone"] = _failed(row["series"]) and not _failed(row["upstream_stack"])
     row["seconds"] = time.perf_counter() - start
-    info(f"envs: {name}: series {row['series']}; upstream (pin) {row['upstream_pin']}; "
-         f"upstream (stack) {row['upstream_stack']}; doctests {row['doctests']} ({row['seconds']:.0f}s)")
+    info(
+        f"envs: {name}: series {row['series']}; upstream (pin) {row['upstream_pin']}; "
+        f"upstream (stack) {row['upstream_stack']}; doctests {row['doctests']} ({row['seconds']:.0f}s)"
+    )
     return row
 
 
@@ -322,12 +367,22 @@ def markdown(rows: list[dict]) -> str:
         if "error" in row:
             lines.append(f"| {row['env']} | not built: {row['error'].replace('|', '/')} |" + " - |" * 12)
             continue
-        repro = "; ".join(
-            f"{row['reproducer_pin'][n]} -> {row['reproducer_stack'][n]}" for n in row["reproducer_pin"]
-        ) or "-"
+        repro = (
+            "; ".join(
+                f"{row['reproducer_pin'][n]} -> {row['reproducer_stack'][n]}" for n in row["reproducer_pin"]
+            )
+            or "-"
+        )
         cells = [
-            row["env"], row.get("python", "-"), *(row.get(p, "-") for p in PACKAGES), row["series"],
-            row["upstream_pin"], row["upstream_stack"], row["doctests"], row["sentinels"], repro,
+            row["env"],
+            row.get("python", "-"),
+            *(row.get(p, "-") for p in PACKAGES),
+            row["series"],
+            row["upstream_pin"],
+            row["upstream_stack"],
+            row["doctests"],
+            row["sentinels"],
+            repro,
             f"{row['seconds']:.0f}s",
         ]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
@@ -349,12 +404,18 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
     kit.results.mkdir(parents=True, exist_ok=True)
     (kit.results / "envs.md").write_text(table)
     write_stamp(
-        kit.results / "envs.json", kit, rows=rows, tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
+        kit.results / "envs.json",
+        kit,
+        rows=rows,
+        tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)
     bad = [r["env"] for r in rows if r.get("series_fails_alone") or r.get("reproducer_stack_ok") is False]
-    info(f"envs: {len(rows)} environments in {(time.perf_counter() - start) / 60:.1f} min; written to {kit.results / 'envs.md'}")
+    minutes = (time.perf_counter() - start) / 60
+    info(f"envs: {len(rows)} environments in {minutes:.1f} min; written to {kit.results / 'envs.md'}")
     if bad:
-        info(f"envs: the series fails where upstream's own tests pass, or the reproducer does, in: {', '.join(bad)}")
+        info(
+            f"envs: the series fails where upstream's own tests pass, or the reproducer does, in: {', '.join(bad)}"
+        )
     return 1 if bad else 0

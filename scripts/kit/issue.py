@@ -88,14 +88,17 @@ def problems_on_pin(outcome: Outcome, issue: IssueText) -> list[str]:
     if outcome.code == 0:
         return [f"{issue.path.name}: the reproducer ran without error on the pin; the issue says it raises"]
     if outcome.error_line != issue.error:
-        return [f"{issue.path.name}: on the pin the reproducer raised {outcome.error_line!r}, not {issue.error!r}"]
+        return [
+            f"{issue.path.name}: on the pin the reproducer raised {outcome.error_line!r}, not {issue.error!r}"
+        ]
     return []
 
 
 def problems_with_fix(outcome: Outcome, issue: IssueText) -> list[str]:
     """With the fix it must run, and its gradient must match its finite difference."""
     if outcome.code != 0:
-        return [f"{issue.path.name}: with the fix the reproducer still fails: {outcome.error_line or 'exit ' + str(outcome.code)}"]
+        why = outcome.error_line or f"exit {outcome.code}"
+        return [f"{issue.path.name}: with the fix the reproducer still fails: {why}"]
     printed = outcome.printed
     if set(printed) != {"finite difference", "jax.grad"}:
         return [f"{issue.path.name}: the reproducer must print `finite difference:` and `jax.grad:`"]

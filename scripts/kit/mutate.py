@@ -10,8 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kit import carried
 from kit.config import Kit, Pin
@@ -19,6 +18,9 @@ from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
 from kit.stamp import write_stamp
 from kit.tally import first_failure, read_cases
+
+if TYPE_CHECKING:  # numpy is imported where it is used: every `make` target imports this module
+    import numpy as np
 
 PROBE = Path(__file__).with_name("mutation_probe.py")
 IMPORT_LINE = "\nimport jax as _mut_jax  # added by the kit's mutation report\n"
@@ -109,6 +111,8 @@ class Runs:
         return Outcome(sum(c.outcome == "failed" for c in cases), len(cases), failed.name if failed else "")
 
     def values(self) -> dict[str, np.ndarray]:
+        import numpy as np
+
         _, err = self.probe.communicate()
         if self.probe.returncode:
             raise KitError(f"sampling probe failed: {error_line(err.decode())}")
@@ -118,6 +122,8 @@ class Runs:
 
 def same_values(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
     """Names of the sampled outputs that differ (beyond float rounding) between two probes."""
+    import numpy as np
+
     return sorted(k for k in a if k not in b or not np.allclose(a[k], b[k], rtol=1e-12, atol=1e-12))
 
 
@@ -144,7 +150,9 @@ def select(names: list[str]) -> tuple[Mutation, ...]:
     return tuple(known[n] for n in names) if names else CATALOGUE
 
 
-def report(kit: Kit, pin: Pin, python: Path, checkout: Path, base: str, *, full: bool, names: list[str]) -> int:
+def report(
+    kit: Kit, pin: Pin, python: Path, checkout: Path, base: str, *, full: bool, names: list[str]
+) -> int:
     """Run the catalogue; print progress and write build/results/mutation-report.md.
 
     Only the test cases the stack carries upstream count as "new tests" (node ids that do

@@ -15,14 +15,14 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from tests import test_distributions, test_flows
-
 from flowjax.distributions import Beta, Gamma, Normal, StudentT
 from flowjax.flows import block_neural_autoregressive_flow
 
+from tests import test_distributions, test_flows
+
 
 def cases() -> dict[str, tuple]:
-    """name -> (distribution, condition), built in float32."""
+    """Name -> (distribution, condition), built in float32."""
     out = {}
     for param in test_distributions._test_distributions:
         out[param.id] = (param.values[0](shape=(2,)), None)
@@ -44,7 +44,9 @@ def sample_values() -> dict[str, np.ndarray]:
     built = cases()
     jax.config.update("jax_enable_x64", True)  # noqa: FBT003 (a process of its own)
     for name, (dist, condition) in built.items():
-        dist = jax.tree.map(lambda leaf: jnp.asarray(leaf, jnp.float64) if eqx.is_inexact_array(leaf) else leaf, dist)
+        dist = jax.tree.map(
+            lambda leaf: jnp.asarray(leaf, jnp.float64) if eqx.is_inexact_array(leaf) else leaf, dist
+        )
         values[f"{name}/sample"] = np.asarray(dist.sample(key, (3,), condition=condition))
         x, log_prob = dist.sample_and_log_prob(key, (3,), condition=condition)
         values[f"{name}/sample_and_log_prob/x"] = np.asarray(x)

@@ -40,16 +40,23 @@ def identity(repo: Path, pin: Pin) -> tuple[str, str]:
             raise KitError(f'AUTHOR={author!r} is not of the form "Name <mail@example.com>"')
         name, email = found.group("name"), found.group("email")
     else:
-        name = gitutil.run(repo, "config", "--get", "user.name", check=False, env=dict(os.environ)).stdout.strip()
-        email = gitutil.run(repo, "config", "--get", "user.email", check=False, env=dict(os.environ)).stdout.strip()
+        name = gitutil.run(
+            repo, "config", "--get", "user.name", check=False, env=dict(os.environ)
+        ).stdout.strip()
+        email = gitutil.run(
+            repo, "config", "--get", "user.email", check=False, env=dict(os.environ)
+        ).stdout.strip()
         if not (name and email):
             raise KitError(
                 'no contributor identity: set AUTHOR="Name <mail>" or git config user.name and user.email; '
                 "PR commits carry your name, never the kit's"
             )
-    kit_emails = {gitutil.KIT_EMAIL, _IDENTITY.match(pin.author).group("email") if _IDENTITY.match(pin.author) else ""}
+    kit_emails = {
+        gitutil.KIT_EMAIL,
+        _IDENTITY.match(pin.author).group("email") if _IDENTITY.match(pin.author) else "",
+    }
     if email in kit_emails:
-        raise KitError(f"{email} is the kit's placeholder, not a contributor: set AUTHOR=\"Name <mail>\"")
+        raise KitError(f'{email} is the kit\'s placeholder, not a contributor: set AUTHOR="Name <mail>"')
     return name, email
 
 
@@ -76,9 +83,13 @@ def check_results(kit: Kit, target: Target) -> dict:
     """
     stamp = read_stamp(kit.results / "stamp.json")
     if stamp is None or not (kit.results / "flowjax.xml").is_file():
-        raise KitError(f"no test results in {kit.results}: run `make test` first; the PR bodies are built from them")
+        raise KitError(
+            f"no test results in {kit.results}: run `make test` first; the PR bodies are built from them"
+        )
     if stamp.get("series") != series_digest(kit):
-        raise KitError("the test results are older than the patches (the series changed since): run `make test`")
+        raise KitError(
+            "the test results are older than the patches (the series changed since): run `make test`"
+        )
     if stamp.get("tree") != gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"):
         raise KitError(f"the test results were not made from {target.repo} as it is now: run `make test`")
     if not stamp.get("upstream_suite"):
@@ -99,7 +110,9 @@ def check_envs(kit: Kit) -> dict:
     if stamp is None or not (kit.results / "envs.md").is_file():
         raise KitError("no environment matrix: run `make envs` (the PR bodies show it)")
     if stamp.get("series") != series_digest(kit):
-        raise KitError("the environment matrix is stale (made for another version of the series): run `make envs`")
+        raise KitError(
+            "the environment matrix is stale (made for another version of the series): run `make envs`"
+        )
     for row in stamp.get("rows", []):
         if row.get("series_fails_alone"):
             raise KitError(
@@ -115,15 +128,29 @@ def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str,
     """Commit ``patches`` on ``base`` as ``who`` (author and committer) at ``date``; the tip."""
     env = dict(
         os.environ,
-        GIT_AUTHOR_NAME=who[0], GIT_AUTHOR_EMAIL=who[1], GIT_COMMITTER_NAME=who[0], GIT_COMMITTER_EMAIL=who[1],
-        GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date,
+        GIT_AUTHOR_NAME=who[0],
+        GIT_AUTHOR_EMAIL=who[1],
+        GIT_COMMITTER_NAME=who[0],
+        GIT_COMMITTER_EMAIL=who[1],
+        GIT_AUTHOR_DATE=date,
+        GIT_COMMITTER_DATE=date,
     )
     with gitutil.scratch_worktree(repo, base) as work:
         for patch in patches:
             if gitutil.run(work, "am", "--quiet", str(patch.path), env=env, check=False).returncode:
                 raise KitError(f"{patch.name} does not apply on {base}")
-            gitutil.run(work, "-c", "commit.gpgsign=false", "commit", "--quiet", "--amend", "--no-edit",
-                        "--reset-author", "--no-verify", env=env)
+            gitutil.run(
+                work,
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "--quiet",
+                "--amend",
+                "--no-edit",
+                "--reset-author",
+                "--no-verify",
+                env=env,
+            )
         return gitutil.out(work, "rev-parse", "HEAD")
 
 
@@ -141,7 +168,9 @@ def write_branch(repo: Path, branch: str, tip: str) -> None:
         )
     if gitutil.current_branch(repo) == branch:
         if uncommitted(repo):
-            raise KitError(f"{branch} is checked out in {repo} with local changes; commit or stash them first")
+            raise KitError(
+                f"{branch} is checked out in {repo} with local changes; commit or stash them first"
+            )
         gitutil.run(repo, "reset", "--quiet", "--keep", tip)
     else:
         gitutil.run(repo, "branch", "--force", branch, tip)
@@ -182,20 +211,37 @@ def _new_cases_table(cases: list[Case]) -> list[str]:
     rows = ["| test | cases | outcome |", "|---|---|---|"]
     for function, group in by_function.items():
         params = ", ".join(c.param for c in group if c.param) or "-"
-        outcome = ", ".join(sorted({c.outcome + (f" ({c.message})" if c.outcome != "passed" and c.message else "") for c in group}))
+        outcome = ", ".join(
+            sorted(
+                {
+                    c.outcome + (f" ({c.message})" if c.outcome != "passed" and c.message else "")
+                    for c in group
+                }
+            )
+        )
         rows.append(f"| `{function}` | {params} | {outcome} |")
     return rows
 
 
-def body(kit: Kit, pin: Pin, stack: Stack, pr: PR, size: tuple[int, int, int], files: list[str],
-         base_ids: set[str], envs_stamp: dict, repro: dict[str, str]) -> str:
+def body(
+    kit: Kit,
+    pin: Pin,
+    stack: Stack,
+    pr: PR,
+    size: tuple[int, int, int],
+    files: list[str],
+    base_ids: set[str],
+    envs_stamp: dict,
+    repro: dict[str, str],
+) -> str:
     """PR_BODY.md for one PR."""
     lines = [f"# {pr.title}", "", pr.summary, ""]
     position = stack.names.index(pr.name) + 1
     lines += ["## Stack", ""]
     if pr.depends:
         lines.append(
-            "Depends on " + ", ".join(f"**{d}** ({stack.get(d).title})" for d in pr.depends)
+            "Depends on "
+            + ", ".join(f"**{d}** ({stack.get(d).title})" for d in pr.depends)
             + ": merge that first; until then this branch also carries its commits."
         )
     else:
@@ -217,7 +263,11 @@ def body(kit: Kit, pin: Pin, stack: Stack, pr: PR, size: tuple[int, int, int], f
         f"From the last `make test` on FlowJAX {pin.version}, {where} (upstream's pytest "
         f"addopts: jaxtyping + beartype checks on):"
     )
-    lines += ["", f"- tests this PR adds: {_count(new)}", f"- upstream's tests of the files it touches: {_count(upstream)}"]
+    lines += [
+        "",
+        f"- tests this PR adds: {_count(new)}",
+        f"- upstream's tests of the files it touches: {_count(upstream)}",
+    ]
     doctest_out = kit.results / (f"pr-{pr.name}-doctest" if alone.is_file() else "doctest") / "output.txt"
     if doctest_out.is_file():
         dt = read_doctest_summary(doctest_out)
@@ -272,12 +322,24 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         write_branch(repo, one.branch, tip)
         start = f"{tip}~{len(one.patches)}"
         subprocess.run(
-            ["git", "-C", str(repo), "format-patch", "--quiet", "--no-signature", "-o", str(folder), f"{start}..{tip}"],
+            [
+                "git",
+                "-C",
+                str(repo),
+                "format-patch",
+                "--quiet",
+                "--no-signature",
+                "-o",
+                str(folder),
+                f"{start}..{tip}",
+            ],
             check=True,
         )
         size = diff_size(repo, start, tip)
         files = file_stats(repo, start, tip)
-        (folder / "PR_BODY.md").write_text(body(kit, pin, stack, one, size, files, base_ids, envs_stamp, repro))
+        (folder / "PR_BODY.md").write_text(
+            body(kit, pin, stack, one, size, files, base_ids, envs_stamp, repro)
+        )
         if one.issue:
             versions = [
                 f"{row['env']}: flowjax {pin.version}, python {row.get('python')}, jax {row.get('jax')}, "

@@ -236,7 +236,9 @@ def refresh(kit: Kit, pin: Pin, repo: Path, base: str) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         new = format_patches(repo, base, "HEAD", Path(tmp))
         stack = new_stack(kit, pin, new)
-        whole = stack or Stack((PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new)),))
+        whole = stack or Stack(
+            (PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new)),)
+        )
         texts = {}
         for source in pin.sources:
             text = block_of(owning_patch(whole, source), source)
@@ -294,8 +296,14 @@ def regenerate(kit: Kit, pin: Pin, base: str) -> None:
         env = gitutil.kit_env()
         for patch in stack.patches:
             am = gitutil.run(
-                work, "am", "-3", "--quiet", "--committer-date-is-author-date", str(patch.path),
-                env=env, check=False,
+                work,
+                "am",
+                "-3",
+                "--quiet",
+                "--committer-date-is-author-date",
+                str(patch.path),
+                env=env,
+                check=False,
             )
             if am.returncode:
                 raise KitError(f"{patch.name} no longer applies after the sources changed")
@@ -303,7 +311,13 @@ def regenerate(kit: Kit, pin: Pin, base: str) -> None:
                 _put_source(kit, work, patch, source)
             if patch.name in owners:
                 gitutil.run(
-                    work, "commit", "--quiet", "--amend", "--no-edit", "--allow-empty", "--no-verify",
+                    work,
+                    "commit",
+                    "--quiet",
+                    "--amend",
+                    "--no-edit",
+                    "--allow-empty",
+                    "--no-verify",
                     env=env | {"GIT_COMMITTER_DATE": _author_date(work)},
                 )
         export(kit, pin, work, base, "HEAD")
@@ -319,7 +333,9 @@ def _put_source(kit: Kit, work: Path, patch: Patch, source: Source) -> None:
     if old is None:
         raise KitError(f"{patch.name} adds no block {_where(source)}")
     runs = added_runs(patch.path.read_text(), source.target) or []
-    target.write_text(text if runs[0].new_file else replace_block(target.read_text(), old, text, source.before))
+    target.write_text(
+        text if runs[0].new_file else replace_block(target.read_text(), old, text, source.before)
+    )
     gitutil.run(work, "add", source.target)
 
 

@@ -140,7 +140,9 @@ def load_stack(patches_dir: Path, default_branch: str) -> Stack:
                 title=str(entry["title"]),
                 summary=str(entry.get("summary", "")).strip(),
                 depends=tuple(str(d) for d in entry.get("depends", [])),
-                patches=tuple(by_name[p] if p in by_name else _missing(path, name, p) for p in entry["patches"]),
+                patches=tuple(
+                    by_name[p] if p in by_name else _missing(path, name, p) for p in entry["patches"]
+                ),
                 issue=str(entry["issue"]) if "issue" in entry else None,
             )
         except (KeyError, TypeError) as e:
@@ -179,7 +181,9 @@ def _check_pr(path: Path, pr: PR, earlier: list[PR]) -> None:
             raise KitError(f"{path}: PR {pr.name} depends on {dep!r}, which {where} or comes later")
 
 
-def assign(stack: Stack, new_names: list[str], patch_ids: dict[str, str], old_ids: dict[str, str]) -> dict[str, list[str]]:
+def assign(
+    stack: Stack, new_names: list[str], patch_ids: dict[str, str], old_ids: dict[str, str]
+) -> dict[str, list[str]]:
     """Assign freshly exported patch names to PRs (for `make refresh`).
 
     A patch keeps its PR when its file name, or else its patch-id, matches an old patch. If
@@ -235,7 +239,12 @@ def render(stack: Stack, header: str) -> str:
     """`stack.toml` text for ``stack`` (after the comment lines ``header``)."""
     lines = [header.rstrip("\n"), ""] if header else []
     for pr in stack.prs:
-        lines += ["[[pr]]", f"name = {_toml(pr.name)}", f"branch = {_toml(pr.branch)}", f"title = {_toml(pr.title)}"]
+        lines += [
+            "[[pr]]",
+            f"name = {_toml(pr.name)}",
+            f"branch = {_toml(pr.branch)}",
+            f"title = {_toml(pr.title)}",
+        ]
         lines.append(f"depends = [{', '.join(_toml(d) for d in pr.depends)}]")
         lines.append("patches = [")
         lines += [f"    {_toml(patch.name)}," for patch in pr.patches]

@@ -44,7 +44,7 @@ class Case:
 
     @property
     def nodeid(self) -> str:
-        """pytest's node id, e.g. ``tests/test_flows.py::test_flow_sample[2-BNAF]``."""
+        """Pytest's node id, e.g. ``tests/test_flows.py::test_flow_sample[2-BNAF]``."""
         return f"{self.path}::{self.name}"
 
 

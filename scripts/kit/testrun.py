@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import time
 from collections import Counter
@@ -51,7 +52,7 @@ ORDERS = ("natural", "new-first", "upstream-first")
 
 
 def ordered_args(order: str, new: list[str], upstream: list[str]) -> list[str]:
-    """pytest arguments for the whole suite in ``order``.
+    """Pytest arguments for the whole suite in ``order``.
 
     ``natural`` is how upstream's CI runs it (``pytest tests``: the series' tests in their
     place); the other two run every case of the series before, or after, all of upstream's.
@@ -169,7 +170,7 @@ def kit_tests(kit: Kit, python: Path, *, fast: bool) -> Tally | str:
         if stamp and stamp.get("kit_code") == digest and stamp.get("failed") == 0:
             return "kit code unchanged since its last green run"
     tally = run_pytest(python, ["-q", "tests"], kit.root, kit.results / "kit.xml")
-    write_stamp(stamp_path, kit, kit_code=digest, failed=tally.failed)
+    stamp_path.write_text(json.dumps({"kit_code": digest, "failed": tally.failed}) + "\n")
     return tally
 
 
@@ -217,7 +218,7 @@ def reproducer_problems(python: Path, target: Target, stack: Stack, pr: PR, kit:
 
 
 def sentinel_args(kit: Kit, pin: Pin, repo: Path) -> list[str]:
-    """pytest arguments that run the kit's sentinels against ``repo`` under its pytest config."""
+    """Pytest arguments that run the kit's sentinels against ``repo`` under its pytest config."""
     if not pin.sentinels:
         return []
     return [f"--rootdir={repo}", "-c", str(repo / "pyproject.toml"), str(kit.root / pin.sentinels)]
@@ -259,7 +260,11 @@ def matrix_note(kit: Kit) -> str:
     if stamp.get("series") != series_digest(kit):
         return "env matrix: STALE (made for another version of the series); run `make envs`"
     bad = [row["env"] for row in stamp.get("rows", []) if row.get("series_fails_alone")]
-    state = f"series fails where upstream passes in {', '.join(bad)}" if bad else "no env where only the series fails"
+    state = (
+        f"series fails where upstream passes in {', '.join(bad)}"
+        if bad
+        else "no env where only the series fails"
+    )
     return f"env matrix: current ({len(stamp.get('rows', []))} envs, {state}); see {kit.results / 'envs.md'}"
 
 
@@ -299,13 +304,13 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
 
     stages = [Stage("kit tests", lambda: kit_tests(kit, python, fast=fast))]
     for pr in [] if fast else stack.provable_alone():
-        stages.append(
-            Stage(f"PR {pr.name} alone", lambda pr=pr: prove_alone(kit, python, target, stack, pr))
-        )
+        stages.append(Stage(f"PR {pr.name} alone", lambda pr=pr: prove_alone(kit, python, target, stack, pr)))
     label = "the stack: the series' own tests" if fast else f"the stack + upstream's suite ({order})"
     stages.append(Stage(label, stack_stage))
     if args := sentinel_args(kit, pin, repo):
-        stages.append(Stage("kit sentinels", lambda: run_pytest(python, ["-q", *args], repo, results / "sentinels.xml")))
+        stages.append(
+            Stage("kit sentinels", lambda: run_pytest(python, ["-q", *args], repo, results / "sentinels.xml"))
+        )
     for pr in stack.prs:
         if pr.issue:
             stages.append(
