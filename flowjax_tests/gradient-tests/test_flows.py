@@ -12,10 +12,13 @@ def enable_x64():
 
 
 # BNAF samples through a numerical inverse, too coarse for finite differences here,
-# and the default planar flow cannot sample (its inverse needs a leaky relu).
-@pytest.mark.parametrize(
-    "flowname", [name for name in testcases if name not in ["BNAF", "planar"]]
-)
+# the default planar flow cannot sample (its inverse needs a leaky relu), and to save
+# time spline_coupling is left out: affine_coupling and triangular_spline_flow already
+# sample through the coupling and spline inverses.
+_not_checked = ["BNAF", "planar", "spline_coupling"]
+
+
+@pytest.mark.parametrize("flowname", [n for n in testcases if n not in _not_checked])
 def test_flow_sample_gradient(flowname):
     # Gradients of sample_and_log_prob wrt the parameters and condition, compared to
     # central differences in float64 along random directions.

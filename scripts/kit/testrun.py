@@ -259,7 +259,8 @@ def matrix_note(kit: Kit) -> str:
         return "env matrix: not run; `make envs` proves the stack in upstream's CI environments"
     if stamp.get("series") != series_digest(kit):
         return "env matrix: STALE (made for another version of the series); run `make envs`"
-    bad = [row["env"] for row in stamp.get("rows", []) if row.get("series_fails_alone")]
+    rows = stamp.get("rows", [])
+    bad = [row["env"] for row in rows if row.get("series_fails_alone") or row.get("reproducer_fails_alone")]
     state = (
         f"series fails where upstream passes in {', '.join(bad)}"
         if bad
