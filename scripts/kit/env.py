@@ -115,13 +115,13 @@ def ensure_env(kit: Kit) -> Path:
                 _run([uv_bin, "venv", "--quiet", "--python", PYTHON, str(venv)], "uv venv")
         with step(f"install {lock.name} into {venv}"):
             _run([uv_bin, "pip", "sync", "--quiet", "--python", str(python), str(lock)], "uv pip sync")
-        _link_pandoc(python)
+        link_pandoc(python)
         stamp.write_text(_stamp(lock))
     _install_checkout(kit, python)
     return python
 
 
-def _link_pandoc(python: Path) -> None:
+def link_pandoc(python: Path) -> None:
     """Put the pandoc shipped by pypandoc_binary on the environment's PATH (bin/)."""
     found = subprocess.run(
         [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"],
@@ -144,19 +144,29 @@ def _install_checkout(kit: Kit, python: Path) -> None:
     if not (kit.checkout / "pyproject.toml").is_file():
         raise KitError(f"{kit.checkout} is not a FlowJAX checkout; run `make apply` first")
     with step(f"install {kit.checkout} into the environment (editable)"):
-        _run(
-            [
-                uv(kit),
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(python),
-                "--no-deps",
-                "--no-build-isolation",
-                "--editable",
-                str(kit.checkout),
-            ],
-            "editable install of the checkout",
-        )
+        install_editable(kit, python, kit.checkout, isolated=False)
     marker.write_text(str(kit.checkout))
+
+
+def install_editable(kit: Kit, python: Path, checkout: Path, *, isolated: bool) -> None:
+    """`pip install --no-deps -e checkout` with uv.
+
+    ``isolated`` builds in an isolated environment (fetching hatchling), as upstream's CI
+    does; otherwise the environment's own hatchling is used (the lock has it).
+    """
+    isolation = [] if isolated else ["--no-build-isolation"]
+    _run(
+        [
+            uv(kit),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "--no-deps",
+            *isolation,
+            "--editable",
+            str(checkout),
+        ],
+        "editable install of the checkout",
+    )

@@ -33,7 +33,7 @@ from pathlib import Path
 from kit import carried, docs, gitutil, issue
 from kit.apply import Target
 from kit.config import Kit, Pin
-from kit.env import ensure_env, uv, uv_env
+from kit.env import ensure_env, install_editable, link_pandoc, uv, uv_env
 from kit.log import KitError, info, step
 from kit.stack import load_stack
 from kit.stamp import write_stamp
@@ -233,36 +233,10 @@ def build(kit: Kit, name: str, checkout: Path, found: list[Interpreter]) -> tupl
                 [uv(kit), "pip", "install", "--quiet", "--python", str(python), "pypandoc_binary"],
                 f"{name}: pandoc",
             )
-            _link_pandoc(python)
+            link_pandoc(python)
         stamp.write_text(digest)
-    _run(
-        [
-            uv(kit),
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            "--no-deps",  # as upstream's CI, `pip install -e .`: hatchling through build isolation
-            "--editable",
-            str(checkout),
-        ],
-        f"{name}: editable install of the checkout",
-    )
+    install_editable(kit, python, checkout, isolated=True)  # as upstream's CI: `pip install -e .`
     return python, note
-
-
-def _link_pandoc(python: Path) -> None:
-    found = subprocess.run(
-        [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode == 0:
-        link = python.parent / "pandoc"
-        link.unlink(missing_ok=True)
-        link.symlink_to(found.stdout.strip())
 
 
 def versions(python: Path) -> dict[str, str]:
