@@ -11,7 +11,7 @@ from conftest import git
 from kit import carried, env, envs
 from kit.config import Kit
 from kit.log import KitError
-from kit.tally import Case
+from kit.tally import Case, read_cases
 
 PY = Path(sys.executable)
 HERE = tuple(sys.version_info[:2])
@@ -78,6 +78,23 @@ def test_new_cases_are_those_the_base_lacks():
         "test_flow_sample_gradient[BNAF]",
     ]
     assert [c.name for c in upstream] == ["test_flow_sample[2-planar]"]
+
+
+def test_a_file_that_fails_to_import_is_upstreams_and_says_why(tmp_path):
+    xml = tmp_path / "r.xml"
+    xml.write_text(
+        '<testsuites><testsuite><testcase classname="" name="tests.test_flows" time="0">'
+        '<error message="collection failure">tests/test_flows.py:1: in module\n'
+        "E   AttributeError: module 'jax.core' has no attribute 'Primitive'</error></testcase>"
+        '<testcase classname="tests.test_flows" name="test_new" time="1"/></testsuite></testsuites>'
+    )
+    cases = read_cases(xml)
+    new, upstream = carried.split(cases, set())
+    assert [c.name for c in new] == ["test_new"]
+    assert upstream[0].collection_error
+    assert envs._cases_cell(upstream) == (
+        "0 passed, 1 failed (1 files fail to import: AttributeError: module 'jax.core' has no attribute 'Primitive')"
+    )
 
 
 def test_bootstrapped_uv_is_shared_from_the_user_cache(monkeypatch, tmp_path):

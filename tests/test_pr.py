@@ -224,6 +224,10 @@ def test_pr_refuses_a_missing_stale_or_failing_env_matrix(upstream):
     envs_of_a_run(upstream, series="0 passed, 1 failed", series_fails_alone=True)
     line = error_line(run(upstream, "pr", AUTHOR=AUTHOR))
     assert "in env latest the series' tests fail (0 passed, 1 failed) while upstream's pass" in line
+    envs_of_a_run(upstream, upstream_stack="1 passed, 2 failed", upstream_worse=True)
+    assert "upstream's tests do worse with the stack (1 passed, 2 failed) than on the pin" in error_line(
+        run(upstream, "pr", AUTHOR=AUTHOR)
+    )
     envs_of_a_run(upstream, reproducer_stack_ok=False, reproducer_fails_alone=True)
     assert "the issue reproducer still fails with the stack" in error_line(run(upstream, "pr", AUTHOR=AUTHOR))
     # Where upstream's own tests fail too (e.g. equinox cannot import), it is not the stack's fault.

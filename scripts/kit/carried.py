@@ -82,9 +82,13 @@ def collect(python: Path, repo: Path, args: list[str], env: dict[str, str] | Non
 
 
 def split(cases: list[Case], base_ids: set[str]) -> tuple[list[Case], list[Case]]:
-    """(the series' cases, upstream's cases): new node ids are the series'."""
-    new = [c for c in cases if c.nodeid not in base_ids]
-    return new, [c for c in cases if c.nodeid in base_ids]
+    """(the series' cases, upstream's cases): new node ids are the series'.
+
+    A file that fails to collect counts as upstream's: every test in it, upstream's
+    included, failed to run.
+    """
+    new = [c for c in cases if c.nodeid not in base_ids and not c.collection_error]
+    return new, [c for c in cases if c.nodeid in base_ids or c.collection_error]
 
 
 def base_node_ids(python: Path, repo: Path, base: str, cache: Path) -> set[str]:

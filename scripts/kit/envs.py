@@ -36,7 +36,7 @@ from kit.config import Kit, Pin
 from kit.env import ensure_env, install_editable, link_pandoc, uv, uv_env
 from kit.log import KitError, info, step
 from kit.stack import load_stack
-from kit.stamp import write_stamp
+from kit.stamp import read_stamp, series_digest, write_stamp
 from kit.tally import Tally, read_cases
 from kit.testrun import require_stack_branch, run_pytest, sentinel_args
 
@@ -67,6 +67,8 @@ def _candidates() -> list[Path]:
         return [Path(p) for p in listed.split()]
     found = []
     for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if Path(folder).name == "shims":  # pyenv's dispatchers: the versions folder has them
+            continue
         for name in ("python3", *(f"python3.{minor}" for minor in range(8, 20))):
             if (Path(folder) / name).is_file():
                 found.append(Path(folder) / name)
@@ -157,7 +159,8 @@ def lowest_floors(kit: Kit, checkout: Path, interp: Interpreter, out: Path) -> t
     floor = re.search(r">=\s*([\w.]+)", jax_floor)
     if not floor:
         raise KitError("upstream's pyproject gives jax no lower bound")
-    date = upload_date(kit.index_url, "jax", floor.group(1))
+    # The end of that day: the floor's own files (jax and jaxlib) were uploaded on it.
+    date = upload_date(kit.index_url, "jax", floor.group(1))[:10] + "T23:59:59Z"
     unbounded = [_name(r) for r in requirements if not re.search(r"[<>=~]", r)]
     wanted = out / "unbounded.in"
     wanted.write_text("".join(f"{n}\n" for n in unbounded) + f"jax=={floor.group(1)}\n")
@@ -298,10 +301,12 @@ def run_env(
     after = {n: issue.run(python, target.repo, t, env) for n, t in texts}
     row["reproducer_stack"] = {n: issue.summary(o) for n, o in after.items()}
     row["reproducer_stack_ok"] = all(not issue.problems_with_fix(after[n], t) for n, t in texts)
-    # Only where upstream's own tests pass is a failure the stack's fault.
-    upstream_ok = not _failed(row["upstream_stack"])
+    # Only where upstream's own tests run and pass is a failure the stack's fault; and the
+    # stack must not leave upstream's tests worse off than on the pin.
+    upstream_ok = not _failed(row["upstream_stack"]) and _passed(row["upstream_stack"]) > 0
     row["series_fails_alone"] = upstream_ok and _failed(row["series"])
     row["reproducer_fails_alone"] = upstream_ok and not row["reproducer_stack_ok"]
+    row["upstream_worse"] = _failures(row["upstream_stack"]) > _failures(row["upstream_pin"])
     row["seconds"] = time.perf_counter() - start
     info(
         f"envs: {name}: series {row['series']}; upstream (pin) {row['upstream_pin']}; "
@@ -312,19 +317,34 @@ def run_env(
 
 def _pytest_cell(python: Path, args: list[str], cwd: Path, xml: Path, env: dict[str, str]) -> str:
     try:
-        return _count(run_pytest(python, ["-q", *args], cwd, xml, env))
+        run_pytest(python, ["-q", *args], cwd, xml, env)
     except KitError as e:
         return f"error: {e}"
+    return _cases_cell(read_cases(xml))
 
 
 def _cases_cell(cases: list) -> str:
+    """``P passed, F failed``, saying why when files failed to collect."""
     failed = sum(c.outcome == "failed" for c in cases)
     passed = sum(c.outcome == "passed" for c in cases)
-    return f"{passed} passed, {failed} failed"
+    broken = [c for c in cases if c.collection_error]
+    why = f" ({len(broken)} files fail to import: {broken[0].message})" if broken else ""
+    return f"{passed} passed, {failed} failed{why}"
 
 
 def _failed(cell: str) -> bool:
-    return cell.startswith("error") or not cell.endswith(" 0 failed")
+    return cell.startswith("error") or " 0 failed" not in cell
+
+
+def _passed(cell: str) -> int:
+    found = re.match(r"(\d+) passed", cell)
+    return int(found.group(1)) if found else 0
+
+
+def _failures(cell: str) -> float:
+    """Failures in a cell; an error (nothing ran) counts as the worst."""
+    found = re.search(r"(\d+) failed", cell)
+    return int(found.group(1)) if found else float("inf")
 
 
 def markdown(rows: list[dict]) -> str:
@@ -372,22 +392,32 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
     if unknown:
         raise KitError(f"no environment named {unknown[0]!r} (known: {', '.join(ENVS)})")
     start = time.perf_counter()
+    digest = series_digest(kit)  # the series these results will be of
     found = interpreters()
     info("envs: interpreters found: " + ", ".join(f"{i.short} ({i.path})" for i in found))
     base_ids = carried.base_node_ids(ensure_env(kit), target.repo, target.base, kit.build / "nodeids")
-    rows = [run_env(kit, pin, target, name, found, base_ids) for name in names]
+    fresh = {name: run_env(kit, pin, target, name, found, base_ids) for name in names}
+    # A subset (ENVS=...) updates its rows of a table made for this same series.
+    previous = read_stamp(kit.results / "envs.json") or {}
+    kept = {r["env"]: r for r in previous.get("rows", [])} if previous.get("series") == digest else {}
+    rows = [fresh.get(name) or kept[name] for name in ENVS if name in fresh or name in kept]
     table = markdown(rows)
     kit.results.mkdir(parents=True, exist_ok=True)
     (kit.results / "envs.md").write_text(table)
     write_stamp(
         kit.results / "envs.json",
         kit,
+        series=digest,
         rows=rows,
         tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)
-    bad = [r["env"] for r in rows if r.get("series_fails_alone") or r.get("reproducer_fails_alone")]
+    bad = [
+        r["env"]
+        for r in rows
+        if r.get("series_fails_alone") or r.get("reproducer_fails_alone") or r.get("upstream_worse")
+    ]
     minutes = (time.perf_counter() - start) / 60
     info(f"envs: {len(rows)} environments in {minutes:.1f} min; written to {kit.results / 'envs.md'}")
     if bad:

@@ -16,7 +16,7 @@ from kit import carried
 from kit.config import Kit, Pin
 from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
-from kit.stamp import write_stamp
+from kit.stamp import series_digest, write_stamp
 from kit.tally import first_failure, read_cases
 
 if TYPE_CHECKING:  # numpy is imported where it is used: every `make` target imports this module
@@ -159,6 +159,7 @@ def report(
     not exist at ``base``); the kit's sentinels do not.
     """
     catalogue = select(names)
+    digest = series_digest(kit)  # the series these results will be of
     base_ids = carried.base_node_ids(python, checkout, base, kit.build / "nodeids")
     ids = carried.collect(python, checkout, carried.touched_tests(checkout, base, "HEAD"))
     new = sorted(ids - base_ids)
@@ -213,7 +214,11 @@ def report(
     kit.results.mkdir(parents=True, exist_ok=True)
     (kit.results / "mutation-report.md").write_text(text)
     write_stamp(
-        kit.results / "mutation-report.json", kit, mutations=[m.name for m in catalogue], upstream_full=full
+        kit.results / "mutation-report.json",
+        kit,
+        series=digest,
+        mutations=[m.name for m in catalogue],
+        upstream_full=full,
     )
     print(text, end="", flush=True)
     info(f"mutation report: {len(catalogue)} mutations in {total / 60:.1f} min; written to {kit.results}")

@@ -119,6 +119,11 @@ def check_envs(kit: Kit) -> dict:
                 f"in env {row['env']} the series' tests fail ({row['series']}) while upstream's pass "
                 f"({row['upstream_stack']}): fix the series there first"
             )
+        if row.get("upstream_worse"):
+            raise KitError(
+                f"in env {row['env']} upstream's tests do worse with the stack ({row['upstream_stack']}) "
+                f"than on the pin ({row['upstream_pin']}): fix the stack there first"
+            )
         if row.get("reproducer_fails_alone"):
             raise KitError(
                 f"in env {row['env']} the issue reproducer still fails with the stack while upstream's tests pass"

@@ -25,10 +25,15 @@ def series_digest(kit: Kit) -> str:
     return digest.hexdigest()
 
 
-def write_stamp(path: Path, kit: Kit, **facts: Any) -> None:
-    """Record next to a result which series (and which facts about the run) produced it."""
+def write_stamp(path: Path, kit: Kit, *, series: str | None = None, **facts: Any) -> None:
+    """Record next to a result which series (and which facts about the run) produced it.
+
+    Pass ``series``, the digest taken when the run started, so that a series edited during
+    a long run is not credited with its results.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"series": series_digest(kit), **facts}, indent=2, sort_keys=True) + "\n")
+    digest = series or series_digest(kit)
+    path.write_text(json.dumps({"series": digest, **facts}, indent=2, sort_keys=True) + "\n")
 
 
 def read_stamp(path: Path) -> dict[str, Any] | None:

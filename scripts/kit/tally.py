@@ -43,6 +43,11 @@ class Case:
         return self.function + (f"[{self.param}]" if self.param is not None else "")
 
     @property
+    def collection_error(self) -> bool:
+        """Whether this is a whole file that failed to collect (e.g. an import error)."""
+        return self.function == ""
+
+    @property
     def nodeid(self) -> str:
         """Pytest's node id, e.g. ``tests/test_flows.py::test_flow_sample[2-BNAF]``."""
         return f"{self.path}::{self.name}"
@@ -57,6 +62,9 @@ def read_cases(path: Path) -> list[Case]:
         skipped = children.get("skipped")
         if problem is not None:
             outcome, message = "failed", (problem.get("message") or "").strip().split("\n", 1)[0]
+            if message == "collection failure":  # the reason is the last `E   ` line
+                reasons = [ln[1:].strip() for ln in (problem.text or "").splitlines() if ln.startswith("E ")]
+                message = reasons[-1] if reasons else message
         elif skipped is not None:
             outcome = "xfailed" if skipped.get("type") == "pytest.xfail" else "skipped"
             message = (skipped.get("message") or "").removeprefix("reason: ")
@@ -64,6 +72,8 @@ def read_cases(path: Path) -> list[Case]:
             outcome, message = "passed", ""
         function, _, param = tc.get("name", "").partition("[")
         module = tc.get("classname", "").split(".")
+        if module == [""]:  # a file that failed to collect: its module is the name
+            module, function, param = function.split("."), "", ""
         cases.append(
             Case(
                 file=module[-1],

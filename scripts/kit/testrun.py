@@ -260,12 +260,9 @@ def matrix_note(kit: Kit) -> str:
     if stamp.get("series") != series_digest(kit):
         return "env matrix: STALE (made for another version of the series); run `make envs`"
     rows = stamp.get("rows", [])
-    bad = [row["env"] for row in rows if row.get("series_fails_alone") or row.get("reproducer_fails_alone")]
-    state = (
-        f"series fails where upstream passes in {', '.join(bad)}"
-        if bad
-        else "no env where only the series fails"
-    )
+    flags = ("series_fails_alone", "reproducer_fails_alone", "upstream_worse")
+    bad = [row["env"] for row in rows if any(row.get(flag) for flag in flags)]
+    state = f"the stack is at fault in {', '.join(bad)}" if bad else "no env where the stack is at fault"
     return f"env matrix: current ({len(stamp.get('rows', []))} envs, {state}); see {kit.results / 'envs.md'}"
 
 
@@ -278,6 +275,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
         raise KitError(f"no checkout at {kit.checkout}; run `make apply` first")
     require_stack_branch(target, pin)
     stack = load_stack(kit.patches, pin.branch)
+    digest = series_digest(kit)  # the series these results will be of
     python = ensure_env(kit)
     results = kit.results
     repo = target.repo
@@ -334,6 +332,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
     write_stamp(
         results / "stamp.json",
         kit,
+        series=digest,
         upstream_suite=not fast,
         order=order,
         version=pin.version,
