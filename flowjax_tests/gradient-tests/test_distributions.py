@@ -2,12 +2,18 @@
 
 # Gamma, Beta and StudentT sample with implicit reparameterization (through
 # jax.random.gamma), so their gradients are not finite differences at a fixed key.
+# MultivariateNormal has no scalar shape, so it is not in _test_distributions.
 _implicit = ["Gamma", "_StandardStudentT", "StudentT", "Beta"]
+_sample_gradient_cases = [
+    *(d for d in _test_distributions if d.id not in _implicit),
+    pytest.param(
+        lambda shape: MultivariateNormal(jnp.zeros(shape), jnp.eye(*shape)),
+        id="MultivariateNormal",
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    "distribution", [d for d in _test_distributions if d.id not in _implicit]
-)
+@pytest.mark.parametrize("distribution", _sample_gradient_cases)
 def test_sample_gradient(distribution):
     constructor, num_params = get_ravelled_pytree_constructor(
         distribution(shape=(2,)),

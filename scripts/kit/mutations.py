@@ -68,7 +68,7 @@ CATALOGUE = (
         AFFINE,
         "y = self.triangular @ x + self.loc",
         f"y = (2 * self.triangular - {SG}(self.triangular)) @ x + self.loc",
-        "TriangularAffine.transform: matrix gradient doubled (MultivariateNormal, triangular_spline_flow)",
+        "TriangularAffine.transform: matrix gradient doubled (MultivariateNormal sampling)",
     ),
     Mutation(
         "coupling-inverse-condition-stop-gradient",
