@@ -122,18 +122,17 @@ def ensure_env(kit: Kit) -> Path:
 
 
 def link_pandoc(python: Path) -> None:
-    """Put the pandoc shipped by pypandoc_binary on the environment's PATH (bin/)."""
-    found = subprocess.run(
-        [str(python), "-c", "import pypandoc; print(pypandoc.get_pandoc_path())"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode != 0:
-        raise KitError("pypandoc_binary is in the lock but its pandoc was not found")
+    """Put the pandoc shipped by pypandoc_binary on the environment's PATH (bin/).
+
+    The wheel keeps it in ``site-packages/pypandoc/files/`` (found without starting Python).
+    """
+    venv = python.parent.parent
+    found = sorted(venv.glob("lib/python3*/site-packages/pypandoc/files/pandoc"))
+    if not found:
+        raise KitError(f"pypandoc_binary's pandoc was not found in {venv}")
     link = python.parent / "pandoc"
     link.unlink(missing_ok=True)
-    link.symlink_to(found.stdout.strip())
+    link.symlink_to(found[0])
 
 
 def _install_checkout(kit: Kit, python: Path) -> None:
