@@ -97,6 +97,16 @@ def test_a_file_that_fails_to_import_is_upstreams_and_says_why(tmp_path):
     )
 
 
+def test_each_env_runs_the_new_cases_before_upstreams(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_old(): pass\n\ndef test_new(): pass\n")
+    args = envs.stack_args(PY, tmp_path, ["tests/test_a.py"], {"tests/test_a.py::test_old"}, dict(os.environ))
+    assert args == ["tests/test_a.py::test_new", "tests/test_a.py::test_old"]
+    (tmp_path / "tests" / "test_b.py").write_text("import no_such_module\n")
+    paths = ["tests/test_a.py", "tests/test_b.py"]
+    assert envs.stack_args(PY, tmp_path, paths, set(), dict(os.environ)) == paths
+
+
 def test_bootstrapped_uv_is_shared_from_the_user_cache(monkeypatch, tmp_path):
     cache = tmp_path / "cache"
     monkeypatch.setenv("KIT_TOOLS_CACHE", str(cache))

@@ -38,7 +38,7 @@ from kit.log import KitError, info, step
 from kit.stack import load_stack
 from kit.stamp import read_stamp, series_digest, write_stamp
 from kit.tally import Tally, read_cases
-from kit.testrun import require_stack_branch, run_pytest, sentinel_args
+from kit.testrun import ordered_args, require_stack_branch, run_pytest, sentinel_args
 
 # name -> (python wanted, how the environment is resolved)
 ENVS = {
@@ -285,7 +285,9 @@ def run_env(
     row["reproducer_pin"] = {n: issue.summary(o) for n, o in before.items()}
     row["reproducer_pin_ok"] = all(not issue.problems_on_pin(before[n], t) for n, t in texts)
     xml = out / "stack.xml"
-    stack_cell = _pytest_cell(python, paths, target.repo, xml, env)
+    stack_cell = _pytest_cell(
+        python, stack_args(python, target.repo, paths, base_ids, env), target.repo, xml, env
+    )
     if xml.is_file() and "error" not in stack_cell:
         new, upstream = carried.split(read_cases(xml), base_ids)
         row["series"] = _cases_cell(new)
@@ -313,6 +315,21 @@ def run_env(
         f"upstream (stack) {row['upstream_stack']}; doctests {row['doctests']} ({row['seconds']:.0f}s)"
     )
     return row
+
+
+def stack_args(
+    python: Path, repo: Path, paths: list[str], base_ids: set[str], env: dict[str, str]
+) -> list[str]:
+    """Every case the series adds, then upstream's cases of the same files, in one session.
+
+    State a new test leaves behind (``jax_enable_x64`` above all) would then fail upstream's
+    tests after it. Files that cannot be collected run as given, so the row says why.
+    """
+    try:
+        ids = carried.collect(python, repo, paths, env)
+    except KitError:
+        return paths
+    return ordered_args("new-first", sorted(ids - base_ids), sorted(ids & base_ids))
 
 
 def _pytest_cell(python: Path, args: list[str], cwd: Path, xml: Path, env: dict[str, str]) -> str:
