@@ -36,7 +36,7 @@ from kit.config import Kit, Pin
 from kit.env import ensure_env, install_editable, link_pandoc, uv, uv_env
 from kit.log import KitError, info, step
 from kit.stack import load_stack
-from kit.stamp import read_stamp, series_digest, write_stamp
+from kit.stamp import read_stamp, series_digest, write_result
 from kit.tally import Tally, read_cases
 from kit.testrun import ordered_args, require_stack_branch, run_pytest, sentinel_args
 
@@ -419,11 +419,10 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
     kept = {r["env"]: r for r in previous.get("rows", [])} if previous.get("series") == digest else {}
     rows = [fresh.get(name) or kept[name] for name in ENVS if name in fresh or name in kept]
     table = markdown(rows)
-    kit.results.mkdir(parents=True, exist_ok=True)
-    (kit.results / "envs.md").write_text(table)
-    write_stamp(
-        kit.results / "envs.json",
+    write_result(
         kit,
+        "envs",
+        table,
         series=digest,
         rows=rows,
         tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),

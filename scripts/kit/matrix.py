@@ -12,7 +12,7 @@ from kit import apply, gitutil
 from kit.config import Kit, Pin
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.log import KitError, info
-from kit.stamp import series_digest, write_stamp
+from kit.stamp import series_digest, write_result
 from kit.tally import Tally, first_failure, read_cases
 from kit.testrun import series_tests
 
@@ -148,9 +148,7 @@ def matrix(kit: Kit, pin: Pin, versions: list[str], python: Path) -> int:
     digest = series_digest(kit)  # the series these results will be of
     rows = [run_one(kit, pin, v, python) for v in versions]
     table = markdown(rows, pin)
-    kit.results.mkdir(parents=True, exist_ok=True)
-    (kit.results / "matrix.md").write_text(table)
-    write_stamp(kit.results / "matrix.json", kit, series=digest, versions=versions)
+    write_result(kit, "matrix", table, series=digest, versions=versions)
     print(table, end="", flush=True)
     info(f"matrix written to {kit.results / 'matrix.md'}")
     ok = all(r.applies == "yes" and r.tally is not None and r.tally.failed == 0 for r in rows)

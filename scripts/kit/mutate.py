@@ -16,7 +16,7 @@ from kit import carried
 from kit.config import Kit, Pin
 from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
-from kit.stamp import series_digest, write_stamp
+from kit.stamp import series_digest, write_result
 from kit.tally import first_failure, read_cases
 
 if TYPE_CHECKING:  # numpy is imported where it is used: every `make` target imports this module
@@ -211,11 +211,10 @@ def report(
             )
     total = time.perf_counter() - start
     text = _markdown(rows, killed_new, killed_upstream, full, total)
-    kit.results.mkdir(parents=True, exist_ok=True)
-    (kit.results / "mutation-report.md").write_text(text)
-    write_stamp(
-        kit.results / "mutation-report.json",
+    write_result(
         kit,
+        "mutation-report",
+        text,
         series=digest,
         mutations=[m.name for m in catalogue],
         upstream_full=full,

@@ -36,6 +36,15 @@ def write_stamp(path: Path, kit: Kit, *, series: str | None = None, **facts: Any
     path.write_text(json.dumps({"series": digest, **facts}, indent=2, sort_keys=True) + "\n")
 
 
+def write_result(kit: Kit, name: str, text: str, *, series: str, **facts: Any) -> Path:
+    """Write ``<name>.md`` to the results folder with its stamp ``<name>.json``; return the .md."""
+    kit.results.mkdir(parents=True, exist_ok=True)
+    path = kit.results / f"{name}.md"
+    path.write_text(text)
+    write_stamp(kit.results / f"{name}.json", kit, series=series, **facts)
+    return path
+
+
 def read_stamp(path: Path) -> dict[str, Any] | None:
     """The stamp at `path`, or None if there is none (or it is unreadable)."""
     try:
