@@ -265,6 +265,26 @@ class TestUserClone:
         assert len(backups) == 1
         assert git(clone, "rev-parse", backups[0]) == mine
 
+    def test_the_kits_commits_ignore_your_signing_config(self, upstream, clone):
+        git(clone, "config", "commit.gpgsign", "true")
+        git(clone, "config", "gpg.program", "false")  # signing would fail
+        proc = upstream.kit_run("apply")
+        assert proc.returncode == 0, proc.stderr
+        assert git(clone, "log", "--format=%G?", "v1.0.0..HEAD").splitlines() == ["N", "N"]
+
+    def test_force_with_pr_keeps_that_prs_old_branch(self, upstream, clone):
+        upstream.kit_run("apply", PR="tests")
+        (clone / "more.txt").write_text("x\n")
+        git(clone, "add", "-A")
+        git(clone, "commit", "-qm", "my extra commit")
+        mine = git(clone, "rev-parse", "HEAD")
+        proc = upstream.kit_run("apply", PR="tests", FORCE="1")
+        assert proc.returncode == 0, proc.stderr
+        backups = git(clone, "branch", "--list", "backup/*", "--format=%(refname:short)").splitlines()
+        assert [b.split("-backup-")[0] for b in backups] == ["backup/add-tests"]
+        assert git(clone, "rev-parse", backups[0]) == mine
+        assert git(clone, "log", "--format=%s", "v1.0.0..add-tests") == "tests: add the new test"
+
 
 def test_unwritable_checkout_path_is_one_line(upstream: Upstream, tmp_path: Path):
     blocker = tmp_path / "file"

@@ -38,7 +38,6 @@ def test_closure_and_what_is_provable_alone(tmp_path):
     assert [p.name for p in stack.patches_for("c")] == ["0001-a.patch", "0003-c.patch"]
     assert [p.name for p in stack.patches_for("b")] == ["0002-b.patch"]
     assert [p.name for p in stack.provable_alone()] == ["a", "b", "c"]
-    assert stack.dependents("a") == ["c"]
     assert stack.get("c").branch == "c"  # the branch defaults to the name
 
 
@@ -76,6 +75,10 @@ def test_without_stack_toml_the_series_is_one_pr(tmp_path):
         (pr("a", [*PATCHES[:2], "0009-x.patch"]), "lists 0009-x.patch, which is not in patches/series"),
         ('[[pr]]\nname = "a"\npatches = []\n', "missing or has a malformed field 'title'"),
         ("[[pr]\n", "not valid TOML"),
+        (
+            pr("a", PATCHES[:1], extra='branch = "series"') + pr("b", PATCHES[1:]),
+            "is the branch of the whole stack",
+        ),
     ],
     ids=[
         "unassigned",
@@ -88,6 +91,7 @@ def test_without_stack_toml_the_series_is_one_pr(tmp_path):
         "unknown-patch",
         "field",
         "toml",
+        "stack-branch",
     ],
 )
 def test_a_bad_stack_is_one_error(tmp_path, toml, message):
@@ -116,6 +120,14 @@ def test_refresh_keeps_each_patch_in_its_pr(tmp_path):
     text = render(regrouped, header_of(tmp_path / "patches"))
     assert text.startswith('# header\n\n[[pr]]\nname = "a"')
     assert '    "0002-b-reworded.patch",\n    "0003-new.patch",\n]' in text
+
+
+def test_commits_moved_across_prs_are_refused_before_anything_is_written(tmp_path):
+    stack = load_stack(stack_dir(tmp_path, THREE), "series")
+    new = ["0001-c.patch", "0002-a.patch", "0003-b.patch"]  # c's commit moved first
+    owners = {"a": ["0002-a.patch"], "b": ["0003-b.patch"], "c": ["0001-c.patch"]}
+    with pytest.raises(KitError, match="no longer keep each PR's patches together"):
+        regroup(stack, owners, [Patch(tmp_path / n) for n in new])
 
 
 def test_a_commit_reworded_and_amended_in_place_keeps_its_pr(tmp_path):

@@ -88,7 +88,7 @@ def resolve_target(kit: Kit, pin: Pin, tag: str) -> Target | None:
 
 def uncommitted(repo: Path) -> list[str]:
     """Paths with local edits, or a one-item list naming a `git am` in progress."""
-    if (repo / ".git" / "rebase-apply").exists():
+    if (repo / gitutil.out(repo, "rev-parse", "--git-path", "rebase-apply")).exists():
         return [f"a `git am` in progress; finish it or run `git -C {repo} am --abort`"]
     return gitutil.dirty(repo)
 
@@ -168,8 +168,8 @@ def _backup_name(base: Path | str) -> str:
     return f"{base}-backup-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def force_aside(kit: Kit, pin: Pin, tag: str) -> None:
-    """Move the current state out of the way without deleting anything."""
+def force_aside(kit: Kit, branch: str, tag: str) -> None:
+    """Move ``branch`` (or an sdist checkout) out of the way without deleting anything."""
     target = _resolve_loosely(kit)
     if target is None:
         return
@@ -178,7 +178,7 @@ def force_aside(kit: Kit, pin: Pin, tag: str) -> None:
         kit.checkout.replace(aside)
         info(f"FORCE: moved the old checkout to {aside}")
         return
-    repo, branch = kit.checkout, pin.branch
+    repo = kit.checkout
     if gitutil.dirty(repo):
         raise KitError(
             f"{repo} has uncommitted changes; commit or stash them first (FORCE keeps branches, not edits)"
@@ -214,7 +214,7 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr
     branch = pin.branch if pr is None else stack.get(pr).branch
     tag = tag or pin.tag
     if force:
-        force_aside(kit, pin, tag)
+        force_aside(kit, branch, tag)
     target = resolve_target(kit, pin, tag)
     if target is None:
         create_from_sdist(kit, pin)

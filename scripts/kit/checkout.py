@@ -49,7 +49,7 @@ def create_from_sdist(kit: Kit, pin: Pin) -> None:
             gitutil.run(repo, "add", "--all", "--force", ".")
             message = f"{pin.package} {pin.version} (PyPI sdist, sha256 {pin.sha256})"
             env = gitutil.kit_env(author=True, fixed_date=True)
-            gitutil.run(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message, env=env)
+            gitutil.run(repo, "commit", "-q", "-m", message, env=env)
             gitutil.run(repo, "tag", pin.base_tag)
             gitutil.run(repo, "switch", "--quiet", "--create", pin.branch)
             mark(repo, "sdist", pin.version)

@@ -29,6 +29,7 @@ import time
 import tomllib
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from kit import carried, docs, gitutil, issue
 from kit.apply import Target
@@ -332,6 +333,25 @@ def stack_args(
     return ordered_args("new-first", sorted(ids - base_ids), sorted(ids & base_ids))
 
 
+def fault(row: dict[str, Any]) -> str | None:
+    """Why the stack is at fault in this row of the table, or None where it is not."""
+    if row.get("series_fails_alone"):
+        return (
+            f"in env {row['env']} the series' tests fail ({row['series']}) while upstream's pass "
+            f"({row['upstream_stack']}): fix the series there first"
+        )
+    if row.get("upstream_worse"):
+        return (
+            f"in env {row['env']} upstream's tests do worse with the stack ({row['upstream_stack']}) "
+            f"than on the pin ({row['upstream_pin']}): fix the stack there first"
+        )
+    if row.get("reproducer_fails_alone"):
+        return (
+            f"in env {row['env']} the issue reproducer still fails with the stack while upstream's tests pass"
+        )
+    return None
+
+
 def _pytest_cell(python: Path, args: list[str], cwd: Path, xml: Path, env: dict[str, str]) -> str:
     try:
         run_pytest(python, ["-q", *args], cwd, xml, env)
@@ -429,11 +449,7 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)
-    bad = [
-        r["env"]
-        for r in rows
-        if r.get("series_fails_alone") or r.get("reproducer_fails_alone") or r.get("upstream_worse")
-    ]
+    bad = [r["env"] for r in rows if fault(r)]
     minutes = (time.perf_counter() - start) / 60
     info(f"envs: {len(rows)} environments in {minutes:.1f} min; written to {kit.results / 'envs.md'}")
     if bad:

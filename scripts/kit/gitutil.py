@@ -42,7 +42,7 @@ def run(
         KitError: If `check` and git exits non-zero; the message carries git's first error line.
     """
     proc = subprocess.run(
-        ["git", "-C", str(repo), "-c", "advice.detachedHead=false", *args],
+        ["git", "-C", str(repo), "-c", "advice.detachedHead=false", "-c", "commit.gpgsign=false", *args],
         capture_output=True,
         text=True,
         env=env if env is not None else kit_env(),

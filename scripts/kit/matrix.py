@@ -106,7 +106,10 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
     except KitError as e:
         applies = f"no: {e}"
     tally, failure = None, ""
-    target = apply.resolve_target(vkit, vpin, vpin.tag)
+    try:
+        target = apply.resolve_target(vkit, vpin, vpin.tag)
+    except KitError as e:
+        return Row(version, applies, f"not run: {e}", time.perf_counter() - start)
     if target is None or gitutil.rev(target.repo, "HEAD") == target.base:
         tests = "not run (no patch applied)"
     else:

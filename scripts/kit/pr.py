@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
-from kit import carried, gitutil, issue
+from kit import carried, envs, gitutil, issue
 from kit.apply import Target, applied_key, commits_above, expected_trees, uncommitted
 from kit.config import Kit, Pin
 from kit.docs import read_doctest_summary
@@ -114,20 +113,9 @@ def check_envs(kit: Kit) -> dict:
             "the environment matrix is stale (made for another version of the series): run `make envs`"
         )
     for row in stamp.get("rows", []):
-        if row.get("series_fails_alone"):
-            raise KitError(
-                f"in env {row['env']} the series' tests fail ({row['series']}) while upstream's pass "
-                f"({row['upstream_stack']}): fix the series there first"
-            )
-        if row.get("upstream_worse"):
-            raise KitError(
-                f"in env {row['env']} upstream's tests do worse with the stack ({row['upstream_stack']}) "
-                f"than on the pin ({row['upstream_pin']}): fix the stack there first"
-            )
-        if row.get("reproducer_fails_alone"):
-            raise KitError(
-                f"in env {row['env']} the issue reproducer still fails with the stack while upstream's tests pass"
-            )
+        problem = envs.fault(row)
+        if problem:
+            raise KitError(problem)
     return stamp
 
 
@@ -148,8 +136,6 @@ def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str,
                 raise KitError(f"{patch.name} does not apply on {base}")
             gitutil.run(
                 work,
-                "-c",
-                "commit.gpgsign=false",
                 "commit",
                 "--quiet",
                 "--amend",
@@ -261,11 +247,14 @@ def body(
     lines += ["", "## Changes", "", f"Diff: {size[0]} file(s), +{size[1]} -{size[2]} lines.", ""]
     lines += [f"- {f}" for f in files]
     lines += ["", "## Evidence", ""]
-    alone = kit.results / f"pr-{pr.name}.xml"
-    source = alone if alone.is_file() else kit.results / "flowjax.xml"
-    cases = read_cases(source)
+    # The run that made these results proved each PR the stack says is provable alone.
+    alone = pr in stack.provable_alone()
+    xml = kit.results / (f"pr-{pr.name}.xml" if alone else "flowjax.xml")
+    if not xml.is_file():
+        raise KitError(f"no test results for PR {pr.name} ({xml.name}): run `make test`")
+    cases = read_cases(xml)
     new, upstream = carried.split(cases, base_ids)
-    where = "this PR alone" if alone.is_file() else "the whole stack"
+    where = "this PR alone" if alone else "the whole stack"
     lines.append(
         f"From the last `make test` on FlowJAX {pin.version}, {where} (upstream's pytest "
         f"addopts: jaxtyping + beartype checks on):"
@@ -275,7 +264,7 @@ def body(
         f"- tests this PR adds: {_count(new)}",
         f"- upstream's tests of the files it touches: {_count(upstream)}",
     ]
-    doctest_out = kit.results / (f"pr-{pr.name}-doctest" if alone.is_file() else "doctest") / "output.txt"
+    doctest_out = kit.results / (f"pr-{pr.name}-doctest" if alone else "doctest") / "output.txt"
     if doctest_out.is_file():
         dt = read_doctest_summary(doctest_out)
         lines.append(f"- `sphinx-build -b doctest` over docs/: {dt.passed} passed, {dt.failed} failed")
@@ -328,20 +317,7 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         tip = _branch_commits(repo, target.base, stack.patches_for(one.name), who, date)
         write_branch(repo, one.branch, tip)
         start = f"{tip}~{len(one.patches)}"
-        subprocess.run(
-            [
-                "git",
-                "-C",
-                str(repo),
-                "format-patch",
-                "--quiet",
-                "--no-signature",
-                "-o",
-                str(folder),
-                f"{start}..{tip}",
-            ],
-            check=True,
-        )
+        gitutil.run(repo, "format-patch", "--quiet", "--no-signature", "-o", str(folder), f"{start}..{tip}")
         size = diff_size(repo, start, tip)
         files = file_stats(repo, start, tip)
         (folder / "PR_BODY.md").write_text(
@@ -354,7 +330,9 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
                 for row in envs_stamp.get("rows", [])
                 if "error" not in row
             ]
-            (folder / "ISSUE.md").write_text(issue.render(issue.load(kit.root / one.issue), versions))
+            text = issue.load(kit.root / one.issue)
+            (folder / "ISSUE.md").write_text(issue.render(text, versions))
+            info(f"PR {one.name}: ISSUE.md, a reproducer of {issue.lines_of_code(text)} lines")
         info(f"PR {one.name}: branch {one.branch}, {size[0]} file(s) +{size[1]} -{size[2]}; wrote {folder}")
     info("the kit never pushes; to open the PRs (file ISSUE.md as an issue first where there is one):")
     for one in stack.prs:

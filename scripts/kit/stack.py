@@ -105,10 +105,6 @@ class Stack:
             return []
         return [pr for pr in self.prs if len(self.closure(pr.name)) < len(self.prs)]
 
-    def dependents(self, name: str) -> list[str]:
-        """PRs that depend on ``name``, directly or not."""
-        return [pr.name for pr in self.prs if pr.name != name and name in self.names_in(pr.name)]
-
     def names_in(self, name: str) -> list[str]:
         """Names in the closure of ``name``."""
         return [pr.name for pr in self.closure(name)]
@@ -151,6 +147,11 @@ def load_stack(patches_dir: Path, default_branch: str) -> Stack:
         prs.append(pr)
     if not prs:
         raise KitError(f"{path}: no [[pr]] entries")
+    shared = next((pr for pr in prs if pr.branch == default_branch), None)
+    if shared is not None and len(prs) > 1:
+        raise KitError(
+            f"{path}: PR {shared.name}'s branch {default_branch} is the branch of the whole stack; name another"
+        )
     stack = Stack(tuple(prs))
     listed = [p.name for p in stack.patches]
     if listed != [p.name for p in series]:
@@ -200,7 +201,7 @@ def assign(
     Returns:
         PR name -> its new patch names, for every PR of ``stack`` (possibly empty).
     """
-    by_id = {pid: name for name, pid in old_ids.items()}
+    by_id = {pid: name for name, pid in old_ids.items() if pid}  # an empty commit has no id
     old_order = [p.name for p in stack.patches]
     same_length = len(new_names) == len(old_order)
     owners: dict[str, list[str]] = {pr.name: [] for pr in stack.prs}
@@ -232,7 +233,13 @@ def regroup(stack: Stack, owners: dict[str, list[str]], patches: list[Patch]) ->
         for pr in stack.prs
         if pr.name in kept
     ]
-    return Stack(tuple(prs))
+    regrouped = Stack(tuple(prs))
+    if [p.name for p in regrouped.patches] != [p.name for p in patches]:
+        raise KitError(
+            "the commits no longer keep each PR's patches together in the stack's order; "
+            "reorder them in the checkout (or the PRs in patches/stack.toml) and refresh again"
+        )
+    return regrouped
 
 
 def render(stack: Stack, header: str) -> str:

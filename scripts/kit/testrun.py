@@ -259,9 +259,10 @@ def matrix_note(kit: Kit) -> str:
         return "env matrix: not run; `make envs` proves the stack in upstream's CI environments"
     if stamp.get("series") != series_digest(kit):
         return "env matrix: STALE (made for another version of the series); run `make envs`"
+    from kit.envs import fault  # here: envs imports this module
+
     rows = stamp.get("rows", [])
-    flags = ("series_fails_alone", "reproducer_fails_alone", "upstream_worse")
-    bad = [row["env"] for row in rows if any(row.get(flag) for flag in flags)]
+    bad = [row["env"] for row in rows if fault(row)]
     state = f"the stack is at fault in {', '.join(bad)}" if bad else "no env where the stack is at fault"
     return f"env matrix: current ({len(stamp.get('rows', []))} envs, {state}); see {kit.results / 'envs.md'}"
 
