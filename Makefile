@@ -37,7 +37,7 @@ bump: ## move the pin to VERSION=X, re-apply the series, report what broke
 pr: ## per PR: branch, build/pr/<pr>/ patches + PR_BODY.md (+ ISSUE.md); AUTHOR="Name <mail>"; never pushes
 	@$(KIT) pr
 
-mutation-report: ## opt-in: gradient-breaking mutations vs new and upstream tests (~20 min)
+mutation-report: ## opt-in: gradient-breaking mutations vs new and upstream tests (~40 min)
 	@$(KIT) mutation-report
 
 env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
