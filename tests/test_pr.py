@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -179,13 +180,19 @@ def test_pr_writes_the_issue_text_with_versions(upstream):
     assert run(upstream, "apply").returncode == 0
     results_of_a_run(upstream)
     envs_of_a_run(upstream, reproducer_pin={"tests": "ValueError: x"}, reproducer_stack={"tests": "ran"})
+    # A row where the reproducer failed otherwise (flowjax did not import) is not listed.
+    stamp = upstream.kit / "build/results/envs.json"
+    rows = json.loads(stamp.read_text())["rows"]
+    rows.append(rows[0] | {"env": "lowest", "jax": "0.7.0", "reproducer_pin": {"tests": "AttributeError: y"}})
+    write_stamp(stamp, kit_of(upstream), rows=rows, made="2026-11-26 10:00")
     (upstream.kit / "build/results/reproducer-tests.txt").write_text(
         "on the pin: ValueError: x; with this PR: ran\n"
     )
     assert run(upstream, "pr", AUTHOR=AUTHOR).returncode == 0
     text = (upstream.kit / "build/pr/tests/ISSUE.md").read_text()
     assert text.startswith("# It breaks\n")
-    assert "- latest: flowjax 1.0.0, python 3.13.0, jax 0.12.0, equinox 0.13.8: ValueError: x" in text
+    assert "- flowjax 1.0.0, Python 3.13.0, jax 0.12.0, equinox 0.13.8\n" in text
+    assert "0.7.0" not in text
     assert (
         "the issue's reproducer: on the pin: ValueError: x; with this PR: ran"
         in (upstream.kit / "build/pr/tests/PR_BODY.md").read_text()

@@ -324,13 +324,14 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
             body(kit, pin, stack, one, size, files, base_ids, envs_stamp, repro)
         )
         if one.issue:
-            versions = [
-                f"{row['env']}: flowjax {pin.version}, python {row.get('python')}, jax {row.get('jax')}, "
-                f"equinox {row.get('equinox')}: {row['reproducer_pin'].get(one.name, '-')}"
-                for row in envs_stamp.get("rows", [])
-                if "error" not in row
-            ]
             text = issue.load(kit.root / one.issue)
+            # The environments where the reproducer, on the release, raised the issue's error.
+            versions = [
+                f"flowjax {pin.version}, Python {row.get('python')}, jax {row.get('jax')}, "
+                f"equinox {row.get('equinox')}"
+                for row in envs_stamp.get("rows", [])
+                if "error" not in row and row["reproducer_pin"].get(one.name) == text.error
+            ]
             (folder / "ISSUE.md").write_text(issue.render(text, versions))
             info(f"PR {one.name}: ISSUE.md, a reproducer of {issue.lines_of_code(text)} lines")
         info(f"PR {one.name}: branch {one.branch}, {size[0]} file(s) +{size[1]} -{size[2]}; wrote {folder}")
