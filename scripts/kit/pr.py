@@ -332,6 +332,7 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
                 for row in envs_stamp.get("rows", [])
                 if "error" not in row and row["reproducer_pin"].get(one.name) == text.error
             ]
+            versions = list(dict.fromkeys(versions))  # rows may differ only in pytest
             (folder / "ISSUE.md").write_text(issue.render(text, versions))
             info(f"PR {one.name}: ISSUE.md, a reproducer of {issue.lines_of_code(text)} lines")
         info(f"PR {one.name}: branch {one.branch}, {size[0]} file(s) +{size[1]} -{size[2]}; wrote {folder}")
