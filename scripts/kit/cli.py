@@ -59,7 +59,8 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 
 def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    info(f"python: {env.ensure_env(kit)}")
+    python = env.ensure_env(kit)
+    info(f"python: {python} ({env.tool_seconds():.3f}s in uv)")
     return 0
 
 

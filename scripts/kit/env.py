@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from kit.config import Kit
@@ -23,8 +24,18 @@ def venv_dir(kit: Kit) -> Path:
     return Path(os.environ.get("KIT_VENV") or kit.root / ".venv")
 
 
+_TOOL_SECONDS = [0.0]
+
+
+def tool_seconds() -> float:
+    """Seconds this process has spent waiting on the uv (and pip) commands it ran."""
+    return _TOOL_SECONDS[0]
+
+
 def _run(cmd: list[str], what: str) -> None:
+    start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=uv_env())
+    _TOOL_SECONDS[0] += time.perf_counter() - start
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise KitError(f"{what} failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
@@ -153,19 +164,21 @@ def install_editable(kit: Kit, python: Path, checkout: Path, *, isolated: bool) 
     ``isolated`` builds in an isolated environment (fetching hatchling), as upstream's CI
     does; otherwise the environment's own hatchling is used (the lock has it).
     """
+    _run(editable_command(uv(kit), python, checkout, isolated=isolated), "editable install of the checkout")
+
+
+def editable_command(uv_bin: str, python: Path, checkout: Path, *, isolated: bool) -> list[str]:
+    """The uv command that installs ``checkout`` editable, without its dependencies."""
     isolation = [] if isolated else ["--no-build-isolation"]
-    _run(
-        [
-            uv(kit),
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            "--no-deps",
-            *isolation,
-            "--editable",
-            str(checkout),
-        ],
-        "editable install of the checkout",
-    )
+    return [
+        uv_bin,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(python),
+        "--no-deps",
+        *isolation,
+        "--editable",
+        str(checkout),
+    ]
