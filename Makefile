@@ -43,7 +43,7 @@ mutation-report: ## opt-in: gradient-breaking mutations vs new and upstream test
 env: ## create or update .venv from requirements.lock (uv, system Python 3.11)
 	@$(KIT) env
 
-bench: ## print the edit-loop figures: kit tests, fresh-clone `make env` vs uv alone
+bench: ## print the edit-loop figures: kit tests, fresh-clone `make env` vs its uv (after make apply)
 	@$(KIT) bench
 
 drift: ## check the patches add exactly what flowjax_tests/ and docs_additions/ hold
