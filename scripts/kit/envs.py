@@ -449,11 +449,9 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)
-    bad = [r["env"] for r in rows if fault(r)]
+    bad = [problem for r in rows if (problem := fault(r))]
     minutes = (time.perf_counter() - start) / 60
     info(f"envs: {len(rows)} environments in {minutes:.1f} min; written to {kit.results / 'envs.md'}")
-    if bad:
-        info(
-            f"envs: the series fails where upstream's own tests pass, or the reproducer does, in: {', '.join(bad)}"
-        )
+    for problem in bad:
+        info(f"envs: {problem}")
     return 1 if bad else 0
