@@ -199,7 +199,8 @@ def _build_world(tmp_path: Path) -> Upstream:
     kit = tmp_path / "kit"
     kit.mkdir()
     (tmp_path / "home").mkdir()
-    world = Upstream(tmp_path, kit, index, tmp_path / "build" / "flowjax", tmp_path / "cache", sha)
+    # The checkout is where the kit makes it by default (a FLOWJAX_DIR elsewhere must exist).
+    world = Upstream(tmp_path, kit, index, kit / "build" / "flowjax", tmp_path / "cache", sha)
     world.pin("1.0.0")
     _make_patches(tmp_path, sdists / "flowjax-1.0.0.tar.gz", kit)
     return world

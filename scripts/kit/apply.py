@@ -13,8 +13,9 @@ from pathlib import Path
 from kit import gitutil
 from kit.checkout import create_from_sdist, mark
 from kit.config import Kit, Pin
-from kit.log import KitError, info, step
+from kit.log import KitError, info, step, warn
 from kit.series import Patch
+from kit.sources import drift
 from kit.stack import load_stack
 
 PREVIOUS_REF = "refs/flowjax-kit/previous"
@@ -37,7 +38,7 @@ class Target:
 
 
 def expected_trees(repo: Path, base: str, patches: list[Patch]) -> list[str]:
-    """Tree hashes after each patch, applied to `base` in a scratch index.
+    """Tree hashes after each patch, applied to `base` in a scratch index (3-way, as `git am -3`).
 
     Stops at the first patch that does not apply; the working tree is never touched.
     """
@@ -46,7 +47,7 @@ def expected_trees(repo: Path, base: str, patches: list[Patch]) -> list[str]:
         env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
         gitutil.run(repo, "read-tree", base, env=env)
         for patch in patches:
-            applied = gitutil.run(repo, "apply", "--cached", str(patch.path), env=env, check=False)
+            applied = gitutil.run(repo, "apply", "--cached", "--3way", str(patch.path), env=env, check=False)
             if applied.returncode != 0:
                 break
             trees.append(gitutil.run(repo, "write-tree", env=env).stdout.strip())
@@ -103,14 +104,17 @@ def last_applied(repo: Path, branch: str) -> str | None:
     return gitutil.get_config(repo, applied_key(branch))
 
 
-def _check_clean(target: Target) -> None:
+def _check_clean(target: Target, ours: set[str]) -> None:
+    """Refuse local edits; suggest `make refresh` only where it works (the stack's or a PR's branch)."""
     repo = target.repo
     changed = uncommitted(repo)
     if changed:
+        here = gitutil.current_branch(repo) in ours
+        keep = "commit them and run `make refresh`, or stash them" if here else "commit or stash them"
         raise KitError(
             f"{repo} has uncommitted changes ({changed[0]}"
-            f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''}): commit them and run "
-            "`make refresh`, or stash them; `make apply` will not overwrite them"
+            f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''}): {keep}; "
+            "`make apply` will not overwrite them"
         )
 
 
@@ -130,15 +134,31 @@ def _enter_branch(target: Target) -> None:
         mark(repo, "clone", target.base_name)
 
 
-def _not_series(target: Target, foreign: list[str]) -> KitError:
+def force_effect(target: Target) -> str:
+    """What `make apply FORCE=1` really does to this checkout, in words."""
+    if target.mode == "sdist":
+        return (
+            f"`make apply FORCE=1` moves this whole checkout, every branch, to "
+            f"{target.repo}-backup-<time> and makes a fresh one"
+        )
+    return (
+        f"`make apply FORCE=1` renames branch {target.branch} to backup/{target.branch}-backup-<time> "
+        f"and makes it again from {target.base_name}"
+    )
+
+
+def _not_series(target: Target, foreign: list[str], tip: str) -> KitError:
     named = ", ".join(
         gitutil.out(target.repo, "log", "-1", "--format=%h (%s)", commit) for commit in foreign[:3]
     )
     more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+    if gitutil.current_branch(target.repo) == target.branch:
+        export = "`make refresh` exports them to patches/"
+    else:
+        export = f"`git -C {target.repo} switch {target.branch}` and `make refresh` export them to patches/"
     return KitError(
         f"{target.repo}: branch {target.branch} has {len(foreign)} commit(s) that are not the "
-        f"patch series: {named}{more}; run `make refresh` to export them to patches/, "
-        "or `make apply FORCE=1` to start over (the old branch is kept as a backup)"
+        f"patch series: {named}{more}; {export}, or {force_effect(target)}"
     )
 
 
@@ -146,6 +166,7 @@ def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
     proc = gitutil.run(
         target.repo,
         "am",
+        "-3",
         "--quiet",
         "--committer-date-is-author-date",
         "--whitespace=nowarn",
@@ -200,11 +221,95 @@ def _resolve_loosely(kit: Kit) -> str | None:
     return "sdist" if gitutil.get_config(repo, "flowjax-kit.mode") == "sdist" else "clone"
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What `make apply` will do to the target branch, decided before anything moves.
+
+    Attributes:
+        start: How many patches the branch already holds (they stay); -1: rebuild it from
+            the base (it holds only the kit's own last apply of an older series).
+        tip: The branch's commit now, or None if it is new.
+    """
+
+    start: int
+    tip: str | None
+
+
+def plan(target: Target, patches: list[Patch]) -> Plan:
+    """Compare the target branch (not HEAD: nothing is switched yet) with ``patches``.
+
+    Raises:
+        KitError: If the branch does not start from the base, or holds commits that are
+            not the series and not the kit's own last apply.
+    """
+    repo = target.repo
+    tip = gitutil.rev(repo, f"refs/heads/{target.branch}")
+    if tip is None:
+        return Plan(0, None)
+    if gitutil.run(repo, "merge-base", "--is-ancestor", target.base, tip, check=False).returncode:
+        raise KitError(
+            f"{repo}: branch {target.branch} does not start from {target.base_name}; "
+            f"rename it, or {force_effect(target)}"
+        )
+    trees = expected_trees(repo, target.base, patches)
+    commits = commits_above(repo, target.base, tip)
+    have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
+    good = next(
+        (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees))
+    )
+    if good == len(have):
+        return Plan(len(have), tip)
+    if tip == last_applied(repo, target.branch):
+        return Plan(-1, tip)
+    raise _not_series(target, commits[good:], tip)
+
+
+def unexported_note(kit: Kit, pin: Pin, target: Target, stack_patches: dict[str, list[Patch]]) -> str | None:
+    """A line when the branch being left holds commits that are not in the patches."""
+    repo = target.repo
+    current = gitutil.current_branch(repo)
+    if current is None or current == target.branch or current not in stack_patches:
+        return None
+    commits = commits_above(repo, target.base, "HEAD")
+    have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
+    if have == expected_trees(repo, target.base, stack_patches[current]):
+        return None
+    return (
+        f"{current} holds commits that are not in patches/ (they stay on it): "
+        f"`git -C {repo} switch {current}` and `make refresh` export them"
+    )
+
+
+def check_checkout_dir(kit: Kit) -> None:
+    """A checkout path the user named (FLOWJAX_DIR) must exist: a typo must not grow a checkout.
+
+    Raises:
+        KitError: If ``FLOWJAX_DIR`` names a path that does not exist and is not the default.
+    """
+    if kit.checkout != kit.default_checkout and not kit.checkout.exists():
+        raise KitError(
+            f"FLOWJAX_DIR={kit.checkout} does not exist: name your FlowJAX clone, "
+            f"or `mkdir -p {kit.checkout}` first to have a fresh checkout made there"
+        )
+
+
+def warn_drift(kit: Kit, pin: Pin) -> None:
+    """One warning line when a source in the kit differs from what its patch adds."""
+    try:
+        problems = drift(kit, pin)
+    except KitError as e:
+        problems = [str(e)]
+    if problems:
+        more = f" (and {len(problems) - 1} more; `make drift` lists them)" if len(problems) > 1 else ""
+        warn(f"{problems[0]}{more}; the checkout gets the patch, not the source")
+
+
 def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr: str | None = None) -> None:
     """Apply the stack (or PR ``pr`` and what it depends on) to `kit.checkout`.
 
     The whole stack goes on the series branch; one PR goes on that PR's branch. The
-    checkout is created from the sdist when absent.
+    checkout is created from the sdist when absent. Every refusal comes before anything
+    moves (no branch is switched, nothing is committed).
 
     Raises:
         KitError: On bad input, local work in the way, or a patch that does not apply.
@@ -213,6 +318,8 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr
     patches = stack.patches if pr is None else stack.patches_for(pr)
     branch = pin.branch if pr is None else stack.get(pr).branch
     tag = tag or pin.tag
+    check_checkout_dir(kit)
+    warn_drift(kit, pin)
     if force:
         force_aside(kit, branch, tag)
     target = resolve_target(kit, pin, tag)
@@ -221,28 +328,29 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr
         target = resolve_target(kit, pin, tag)
         assert target is not None
     target = dataclasses.replace(target, branch=branch)
-    _check_clean(target)
+    branches = {pin.branch: stack.patches} | (
+        {one.branch: stack.patches_for(one.name) for one in stack.prs} if len(stack.prs) > 1 else {}
+    )
+    _check_clean(target, set(branches))
+    todo = plan(target, patches)
+    note = unexported_note(kit, pin, target, branches)
     _enter_branch(target)
     repo = target.repo
-    head = gitutil.out(repo, "rev-parse", "HEAD")
-    if gitutil.run(repo, "merge-base", "--is-ancestor", target.base, head, check=False).returncode:
-        raise KitError(f"{repo}: branch {target.branch} does not start from {target.base_name}")
-    trees = expected_trees(repo, target.base, patches)
-    commits = commits_above(repo, target.base, head)
-    have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-    good = next(
-        (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees))
-    )
-    if good == len(have):
-        start = len(have)
-    elif head == last_applied(repo, branch):
+    if note:
+        warn(note)
+    start = todo.start
+    if start < 0:
         info(f"the series changed since the last apply; re-applying it on {target.base_name}")
-        gitutil.run(repo, "update-ref", PREVIOUS_REF, head)
+        gitutil.run(repo, "update-ref", PREVIOUS_REF, todo.tip or "HEAD")
         gitutil.run(repo, "switch", "--quiet", "--force-create", target.branch, target.base)
         start = 0
-    else:
-        raise _not_series(target, commits[good:])
     what = f"PR {pr} ({len(patches)} patch(es) with its dependencies)" if pr else f"{len(patches)} patch(es)"
+    nxt = (
+        "`make test-fast` or `make test` proves it; `make refresh` exports a commit; "
+        "`make apply` returns to the whole stack"
+        if pr
+        else "`make test`"
+    )
     if start == len(patches):
         info(f"already applied: {what} on {target.branch}; nothing changed")
         record_applied(repo, branch)
@@ -254,4 +362,4 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr
             info(f"  applied {patch.name}")
             last_good = patch.name
     record_applied(repo, branch)
-    info(f"checkout {repo}, branch {target.branch}: {what} on {target.base_name}. Next: `make test`")
+    info(f"checkout {repo}, branch {target.branch}: {what} on {target.base_name}. Next: {nxt}")

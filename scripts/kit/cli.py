@@ -9,6 +9,7 @@ import sys
 from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
+from kit.stack import load_stack
 
 
 def _require_checkout(kit: Kit, pin: Pin) -> apply.Target:
@@ -51,10 +52,25 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         raise KitError(
             f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits"
         )
-    testrun.require_stack_branch(target, pin)
-    names = sources.refresh(kit, pin, target.repo, target.base)
-    apply.record_applied(target.repo, pin.branch)
-    info(f"exported {len(names)} commit(s) above {target.base_name} to {kit.patches}")
+    one = testrun.branch_pr(target, pin, load_stack(kit.patches, pin.branch))
+    branch = one.branch if one else pin.branch
+    commits = len(apply.commits_above(target.repo, target.base, "HEAD"))
+    done = sources.refresh(kit, pin, target.repo, target.base, one.name if one else None)
+    apply.record_applied(target.repo, branch)
+    stack = load_stack(kit.patches, pin.branch)
+    touched = [pr.name for pr in stack.prs if any(p.name in done.changed for p in pr.patches)]
+    info(
+        f"exported {commits} commit(s) of {branch} above {target.base_name} to {kit.patches}: "
+        + (f"changed PR(s) {', '.join(touched)}" if touched else "no patch changed")
+        + (f"; unchanged: {', '.join(n for n in stack.names if n not in touched)}" if touched else "")
+    )
+    if done.problems:
+        raise KitError(
+            f"{'; '.join(done.problems)} (its patches are kept as they were: `make apply PR=<it>` stops "
+            "there; `git am -3` that patch, resolve it, `git am --continue`, then `make refresh`)"
+        )
+    if one is not None:
+        info("PRs that depend on it were re-applied on top; `make apply` returns to the whole stack")
     return 0
 
 

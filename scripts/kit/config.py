@@ -74,6 +74,11 @@ class Kit:
     index_url: str
 
     @property
+    def default_checkout(self) -> Path:
+        """Where the checkout is made when FLOWJAX_DIR is not set."""
+        return self.root / "build" / "flowjax"
+
+    @property
     def pin_file(self) -> Path:
         """The pin."""
         return self.root / "upstream.toml"

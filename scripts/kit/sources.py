@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil
+from kit import gitutil, restack
 from kit.config import Kit, Pin, Source
 from kit.log import KitError, info
 from kit.series import Patch, write_series
@@ -174,17 +174,44 @@ def patch_id(path: Path) -> str:
     return proc.stdout.decode().split(" ", 1)[0] if proc.returncode == 0 else ""
 
 
-def new_stack(kit: Kit, pin: Pin, new: list[Path]) -> Stack | None:
-    """The stack `new` patch files would form: each keeps the PR of its old self.
+def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str | None = None) -> Cut:
+    """The series after exporting ``base..head``, each PR cut against the base plus its dependencies.
 
-    None when there is no `stack.toml` (the whole series is then one PR).
+    ``head`` holds the whole stack, or with ``pr`` that PR and what it depends on (a PR's
+    branch): then only those PRs take the exported commits and the other PRs keep their
+    patches; every PR that depends on an exported one is replayed on its new patches (a
+    restack). An exported patch keeps its PR (see `stack.assign`).
+
+    Raises:
+        KitError: If the commits no longer keep each PR's patches together.
     """
+    exported = format_patches(repo, base, head, tmp / "exported")
     if not (kit.patches / STACK_FILE).is_file():
-        return None
+        return Cut(exported, None, [])  # one PR on the base: nothing to cut apart
     stack = load_stack(kit.patches, pin.branch)
-    old_ids = {p.name: patch_id(p.path) for p in stack.patches}
-    owners = assign(stack, [p.name for p in new], {p.name: patch_id(p) for p in new}, old_ids)
-    return regroup(stack, owners, [Patch(p) for p in new])
+    scope = stack if pr is None else Stack(tuple(stack.closure(pr)))
+    old_ids = {p.name: patch_id(p.path) for p in scope.patches}
+    owners = assign(scope, [p.name for p in exported], {p.name: patch_id(p) for p in exported}, old_ids)
+    regroup(scope, owners, [Patch(p) for p in exported])  # refuses interleaved PRs
+    by_name = {p.name: p for p in exported}
+    inputs = {
+        one.name: [by_name[n] for n in owners[one.name]]
+        if one.name in owners
+        else [p.path for p in one.patches]
+        for one in stack.prs
+    }
+    files, problems = restack.recut(repo, base, stack, inputs, tmp / "cut", _clean_config_env())
+    new_owners = {one.name: [f.name for f in files if f.parent.name == one.name] for one in stack.prs}
+    return Cut(files, regroup(stack, new_owners, [Patch(f) for f in files]), problems)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A new series: its files in order, its stack (None without stack.toml), and PRs that did not apply."""
+
+    files: list[Path]
+    stack: Stack | None
+    problems: list[str]
 
 
 def install_patches(new: list[Path], kit: Kit, pin: Pin, stack: Stack | None = None) -> list[str]:
@@ -218,14 +245,24 @@ def install_patches(new: list[Path], kit: Kit, pin: Pin, stack: Stack | None = N
 
 
 def export(kit: Kit, pin: Pin, repo: Path, base: str, head: str) -> list[str]:
-    """Write one patch per commit in `base..head` to `patches/`; PRs keep their patches."""
+    """Write the commits ``base..head`` (the whole stack) to `patches/`, each PR cut on its dependencies.
+
+    Raises:
+        KitError: If a PR does not apply on what it depends on (after writing the rest).
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        new = format_patches(repo, base, head, Path(tmp))
-        return install_patches(new, kit, pin, new_stack(kit, pin, new))
+        new = cut(kit, pin, repo, base, head, Path(tmp))
+        names = install_patches(new.files, kit, pin, new.stack)
+    if new.problems:
+        raise KitError("; ".join(new.problems))
+    return names
 
 
-def refresh(kit: Kit, pin: Pin, repo: Path, base: str) -> list[str]:
-    """Export `base..HEAD` of the checkout to `patches/` and copy each source back.
+def refresh(kit: Kit, pin: Pin, repo: Path, base: str, pr: str | None = None) -> Refreshed:
+    """Export ``base..HEAD`` of the checkout to `patches/` and copy each source back.
+
+    With ``pr``, HEAD is that PR's branch: its commits (and its dependencies') are exported,
+    and the rest of the stack is re-cut on top of them (see `cut`).
 
     Raises:
         KitError: If a source holds edits that are neither in the current series nor in the
@@ -234,10 +271,9 @@ def refresh(kit: Kit, pin: Pin, repo: Path, base: str) -> list[str]:
     """
     stale = {p.split(" ", 1)[0] for p in drift(kit, pin)} if (kit.patches / "series").is_file() else set()
     with tempfile.TemporaryDirectory() as tmp:
-        new = format_patches(repo, base, "HEAD", Path(tmp))
-        stack = new_stack(kit, pin, new)
-        whole = stack or Stack(
-            (PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new)),)
+        new = cut(kit, pin, repo, base, "HEAD", Path(tmp), pr)
+        whole = new.stack or Stack(
+            (PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new.files)),)
         )
         texts = {}
         for source in pin.sources:
@@ -251,10 +287,21 @@ def refresh(kit: Kit, pin: Pin, repo: Path, base: str) -> list[str]:
                     "run `make patches` to keep them, or revert them, before `make refresh`"
                 )
             texts[source.path] = text
-        names = install_patches(new, kit, pin, stack)
+        before = {p.name: p.read_bytes() for p in kit.patches.glob("*.patch")}
+        names = install_patches(new.files, kit, pin, new.stack)
     for path, text in texts.items():
         write_if_changed(kit.root / path, text)
-    return names
+    changed = [n for n in names if before.get(n) != (kit.patches / n).read_bytes()]
+    return Refreshed(names, changed, new.problems)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What `make refresh` wrote: the series' names, the patches whose bytes changed, PRs that did not apply."""
+
+    names: list[str]
+    changed: list[str]
+    problems: list[str]
 
 
 def write_if_changed(path: Path, text: str) -> None:

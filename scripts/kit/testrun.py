@@ -252,6 +252,24 @@ def require_stack_branch(target: Target, pin: Pin) -> None:
         )
 
 
+def branch_pr(target: Target, pin: Pin, stack: Stack) -> PR | None:
+    """The PR whose branch the checkout is on; None on the stack branch.
+
+    Raises:
+        KitError: On any other branch, or a detached HEAD.
+    """
+    current = gitutil.current_branch(target.repo)
+    if current == pin.branch:
+        return None
+    for pr in stack.prs:
+        if pr.branch == current and len(stack.prs) > 1:
+            return pr
+    raise KitError(
+        f"{target.repo} is on {current or 'a detached HEAD'}, neither the stack branch {pin.branch} "
+        "nor a PR's branch: `make apply` (the whole stack) or `make apply PR=<name>` (one PR) first"
+    )
+
+
 def matrix_note(kit: Kit) -> str:
     """One line on the environment matrix (`make envs`): missing, stale, or current."""
     stamp = read_stamp(kit.results / "envs.json")
