@@ -3,115 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil
+from kit import gitutil, onto, state
 from kit.checkout import create_from_sdist, mark
 from kit.config import Kit, Pin
 from kit.log import KitError, info, step
 from kit.series import Patch
-from kit.stack import load_stack
+from kit.stack import Stack, load_stack
+from kit.state import Target, commits_above, expected_trees, last_applied, record_applied
 
 PREVIOUS_REF = "refs/flowjax-kit/previous"
-
-
-def applied_key(branch: str) -> str:
-    """Config key holding the commit the kit last left ``branch`` at."""
-    return f"flowjax-kit.{branch}.applied"
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the series goes: a repository, its base commit and the series branch."""
-
-    repo: Path
-    base: str
-    base_name: str
-    branch: str
-    mode: str
-
-
-def expected_trees(repo: Path, base: str, patches: list[Patch]) -> list[str]:
-    """Tree hashes after each patch, applied to `base` in a scratch index.
-
-    Stops at the first patch that does not apply; the working tree is never touched.
-    """
-    trees: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
-        gitutil.run(repo, "read-tree", base, env=env)
-        for patch in patches:
-            applied = gitutil.run(repo, "apply", "--cached", str(patch.path), env=env, check=False)
-            if applied.returncode != 0:
-                break
-            trees.append(gitutil.run(repo, "write-tree", env=env).stdout.strip())
-    return trees
-
-
-def commits_above(repo: Path, base: str, head: str) -> list[str]:
-    """Commits from `base` (exclusive) to `head`, oldest first, along first parents."""
-    listed = gitutil.out(repo, "rev-list", "--reverse", "--first-parent", f"{base}..{head}")
-    return listed.split()
-
-
-def resolve_target(kit: Kit, pin: Pin, tag: str) -> Target | None:
-    """Classify `kit.checkout`; None means there is nothing there yet."""
-    repo = kit.checkout
-    if not repo.exists() or (repo.is_dir() and not any(repo.iterdir())):
-        return None
-    if not gitutil.is_repo(repo):
-        raise KitError(f"{repo} exists and is not a git repository; not touching it")
-    if gitutil.get_config(repo, "flowjax-kit.mode") == "sdist":
-        version = gitutil.get_config(repo, "flowjax-kit.version")
-        if version != pin.version:
-            raise KitError(
-                f"{repo} holds FlowJAX {version} but the pin is {pin.version}: "
-                "run `make apply FORCE=1` to rebuild it (the old one is moved aside, not deleted)"
-            )
-        base = gitutil.rev(repo, pin.base_tag)
-        if base is None:
-            raise KitError(f"{repo}: base tag {pin.base_tag} is missing; FORCE=1 rebuilds it")
-        return Target(repo, base, pin.base_tag, pin.branch, "sdist")
-    base = gitutil.rev(repo, tag)
-    if base is None:
-        raise KitError(
-            f"{repo}: no tag {tag} in this clone; run `git fetch --tags` there "
-            "or name the release tag with UPSTREAM_TAG="
-        )
-    return Target(repo, base, tag, pin.branch, "clone")
-
-
-def uncommitted(repo: Path) -> list[str]:
-    """Paths with local edits, or a one-item list naming a `git am` in progress."""
-    if (repo / gitutil.out(repo, "rev-parse", "--git-path", "rebase-apply")).exists():
-        return [f"a `git am` in progress; finish it or run `git -C {repo} am --abort`"]
-    return gitutil.dirty(repo)
-
-
-def record_applied(repo: Path, branch: str) -> None:
-    """Remember ``branch``'s tip as the kit's own state: a later `make apply` may rebuild it."""
-    gitutil.run(repo, "config", "--local", applied_key(branch), gitutil.out(repo, "rev-parse", branch))
-
-
-def last_applied(repo: Path, branch: str) -> str | None:
-    """The commit the kit last left ``branch`` at, if any."""
-    return gitutil.get_config(repo, applied_key(branch))
-
-
-def _check_clean(target: Target) -> None:
-    repo = target.repo
-    changed = uncommitted(repo)
-    if changed:
-        raise KitError(
-            f"{repo} has uncommitted changes ({changed[0]}"
-            f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''}): commit them and run "
-            "`make refresh`, or stash them; `make apply` will not overwrite them"
-        )
 
 
 def _enter_branch(target: Target) -> None:
@@ -130,23 +34,12 @@ def _enter_branch(target: Target) -> None:
         mark(repo, "clone", target.base_name)
 
 
-def _not_series(target: Target, foreign: list[str]) -> KitError:
-    named = ", ".join(
-        gitutil.out(target.repo, "log", "-1", "--format=%h (%s)", commit) for commit in foreign[:3]
-    )
-    more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-    return KitError(
-        f"{target.repo}: branch {target.branch} has {len(foreign)} commit(s) that are not the "
-        f"patch series: {named}{more}; run `make refresh` to export them to patches/, "
-        "or `make apply FORCE=1` to start over (the old branch is kept as a backup)"
-    )
-
-
 def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
     proc = gitutil.run(
         target.repo,
         "am",
         "--quiet",
+        "--3way",
         "--committer-date-is-author-date",
         "--whitespace=nowarn",
         str(patch.path),
@@ -157,10 +50,12 @@ def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
         return
     text = proc.stdout + proc.stderr
     gitutil.run(target.repo, "am", "--abort", check=False)
-    where = re.search(
-        r"error: (patch failed: \S+|\S+: (does not exist in index|already exists in index))", text
-    )
-    detail = where.group(1) if where else (text.strip().splitlines() or ["git am failed"])[0]
+    # `git am -3` names no file when the merge fails: ask a scratch index which one it is.
+    with onto.scratch_index(target.repo, "HEAD") as env:
+        _, _, file = onto.apply_patches(target.repo, env, [patch])
+    where = re.search(r"error: (\S+: (does not exist in index|already exists in index))", text)
+    detail = where.group(1) if where else f"patch failed: {file}" if file else None
+    detail = detail or (text.strip().splitlines() or ["git am failed"])[0]
     raise KitError(f"{patch.name} does not apply: {detail}; checkout left at {last_good}")
 
 
@@ -168,9 +63,9 @@ def _backup_name(base: Path | str) -> str:
     return f"{base}-backup-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def force_aside(kit: Kit, branch: str, tag: str) -> None:
+def force_aside(kit: Kit, branch: str) -> None:
     """Move ``branch`` (or an sdist checkout) out of the way without deleting anything."""
-    target = _resolve_loosely(kit)
+    target = state.kind(kit)
     if target is None:
         return
     if target == "sdist":
@@ -186,25 +81,48 @@ def force_aside(kit: Kit, branch: str, tag: str) -> None:
     if gitutil.rev(repo, f"refs/heads/{branch}") is not None:
         backup = _backup_name(f"backup/{branch}")
         if gitutil.current_branch(repo) == branch:
-            gitutil.run(repo, "switch", "--quiet", "--detach", tag)
+            gitutil.run(repo, "switch", "--quiet", "--detach")
         gitutil.run(repo, "branch", "-m", branch, backup)
         info(f"FORCE: renamed branch {branch} to {backup}")
 
 
-def _resolve_loosely(kit: Kit) -> str | None:
-    repo = kit.checkout
-    if not repo.exists() or (repo.is_dir() and not any(repo.iterdir())):
-        return None
-    if not gitutil.is_repo(repo):
-        raise KitError(f"{repo} exists and is not a git repository; not touching it")
-    return "sdist" if gitutil.get_config(repo, "flowjax-kit.mode") == "sdist" else "clone"
+def _restart(target: Target, head: str) -> None:
+    """Point the branch back at the base, keeping the old tip under PREVIOUS_REF."""
+    gitutil.run(target.repo, "update-ref", PREVIOUS_REF, head)
+    gitutil.run(target.repo, "switch", "--quiet", "--force-create", target.branch, target.base)
 
 
-def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr: str | None = None) -> None:
+def preflight(target: Target, stack: Stack, patches: list[Patch], pr: str | None) -> None:
+    """Report how each PR goes onto the base alone, then check the whole series, in scratch indexes.
+
+    Raises:
+        KitError: On the first conflict, naming the PR, the patch and the file; nothing is touched.
+    """
+    shown = stack.closure(pr) if pr else stack.prs
+    outcomes = [
+        o for o in onto.check_each(target.repo, target.base, stack) if o.pr in {p.name for p in shown}
+    ]
+    for outcome in outcomes:
+        info(outcome.line(target.base_name))
+    for outcome in outcomes:
+        if outcome.result == onto.CONFLICT:
+            raise onto.conflict_error(outcome, target.base_name, target.repo)
+    with onto.scratch_index(target.repo, target.base) as env:
+        result, patch, file = onto.apply_patches(target.repo, env, patches)
+    if result == onto.CONFLICT and patch is not None:
+        owner = stack.pr_of(patch.name).name
+        raise onto.conflict_error(
+            onto.Outcome(owner, result, patch.name, file), target.base_name, target.repo
+        )
+
+
+def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr: str | None = None) -> None:
     """Apply the stack (or PR ``pr`` and what it depends on) to `kit.checkout`.
 
     The whole stack goes on the series branch; one PR goes on that PR's branch. The
-    checkout is created from the sdist when absent.
+    checkout is created from the sdist when absent. In a user's clone the base is ``ref``
+    (a tag, a branch such as ``main``, a commit); each PR is first tried alone onto it, and a
+    conflict stops before anything of the user's moves.
 
     Raises:
         KitError: On bad input, local work in the way, or a patch that does not apply.
@@ -212,37 +130,52 @@ def apply(kit: Kit, pin: Pin, *, tag: str | None = None, force: bool = False, pr
     stack = load_stack(kit.patches, pin.branch)
     patches = stack.patches if pr is None else stack.patches_for(pr)
     branch = pin.branch if pr is None else stack.get(pr).branch
-    tag = tag or pin.tag
     if force:
-        force_aside(kit, branch, tag)
-    target = resolve_target(kit, pin, tag)
+        force_aside(kit, branch)
+    target = state.resolve_target(kit, pin, ref)
     if target is None:
         create_from_sdist(kit, pin)
-        target = resolve_target(kit, pin, tag)
+        target = state.resolve_target(kit, pin, ref)
         assert target is not None
     target = dataclasses.replace(target, branch=branch)
-    _check_clean(target)
+    state.require_clean(
+        target.repo, "commit them and run `make refresh`, or stash them; `make apply` will not overwrite them"
+    )
+    if target.mode == "clone":
+        preflight(target, stack, patches, pr)
     _enter_branch(target)
     repo = target.repo
     head = gitutil.out(repo, "rev-parse", "HEAD")
+    ours = head == last_applied(repo, branch)
     if gitutil.run(repo, "merge-base", "--is-ancestor", target.base, head, check=False).returncode:
-        raise KitError(f"{repo}: branch {target.branch} does not start from {target.base_name}")
-    trees = expected_trees(repo, target.base, patches)
-    commits = commits_above(repo, target.base, head)
-    have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-    good = next(
-        (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees))
-    )
-    if good == len(have):
-        start = len(have)
-    elif head == last_applied(repo, branch):
-        info(f"the series changed since the last apply; re-applying it on {target.base_name}")
-        gitutil.run(repo, "update-ref", PREVIOUS_REF, head)
-        gitutil.run(repo, "switch", "--quiet", "--force-create", target.branch, target.base)
+        if not ours:
+            raise KitError(
+                f"{repo}: branch {target.branch} does not start from {target.base_name} and holds commits "
+                "the kit did not write: `make refresh` them first, or `make apply FORCE=1` "
+                "(the old branch is kept as a backup)"
+            )
+        info(f"moving {target.branch} onto {target.describe()} (the old tip is {PREVIOUS_REF})")
+        _restart(target, head)
         start = 0
     else:
-        raise _not_series(target, commits[good:])
+        trees = expected_trees(repo, target.base, patches)
+        commits = commits_above(repo, target.base, head)
+        have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
+        good = next(
+            (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b),
+            min(len(have), len(trees)),
+        )
+        if good == len(have):
+            start = len(have)
+        elif ours:
+            info(f"the series changed since the last apply; re-applying it on {target.base_name}")
+            _restart(target, head)
+            start = 0
+        else:
+            raise state.not_series_error(target, commits[good:])
     what = f"PR {pr} ({len(patches)} patch(es) with its dependencies)" if pr else f"{len(patches)} patch(es)"
+    if target.mode == "clone":
+        state.record_base(repo, target.base_name)
     if start == len(patches):
         info(f"already applied: {what} on {target.branch}; nothing changed")
         record_applied(repo, branch)

@@ -6,23 +6,20 @@ import argparse
 import os
 import sys
 
-from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, testrun
+from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 
 
-def _require_checkout(kit: Kit, pin: Pin) -> apply.Target:
-    target = apply.resolve_target(kit, pin, os.environ.get("UPSTREAM_TAG") or pin.tag)
-    if target is None:
-        raise KitError(f"no checkout at {kit.checkout}; run `make apply` first")
-    return target
+def _require_checkout(kit: Kit, pin: Pin) -> state.Target:
+    return state.require_target(kit, pin, state.requested_ref())
 
 
 def cmd_apply(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     apply.apply(
         kit,
         pin,
-        tag=os.environ.get("UPSTREAM_TAG") or None,
+        ref=state.requested_ref(),
         force=os.environ.get("FORCE") == "1",
         pr=os.environ.get("PR") or None,
     )
@@ -47,13 +44,10 @@ def cmd_patches(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin)
-    if changed := apply.uncommitted(target.repo):
-        raise KitError(
-            f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits"
-        )
-    testrun.require_stack_branch(target, pin)
+    state.require_clean(target.repo, "commit them first; refresh exports commits")
+    state.require_stack_branch(target, pin)
     names = sources.refresh(kit, pin, target.repo, target.base)
-    apply.record_applied(target.repo, pin.branch)
+    state.record_applied(target.repo, pin.branch)
     info(f"exported {len(names)} commit(s) above {target.base_name} to {kit.patches}")
     return 0
 
@@ -104,7 +98,7 @@ def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin)
-    testrun.require_stack_branch(target, pin)
+    state.require_stack_branch(target, pin)
     return mutate.report(
         kit,
         pin,
@@ -122,7 +116,7 @@ def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         pin,
         fast=args.fast,
         order=os.environ.get("ORDER") or "natural",
-        tag=os.environ.get("UPSTREAM_TAG") or None,
+        ref=state.requested_ref(),
     )
 
 
