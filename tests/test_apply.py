@@ -246,8 +246,8 @@ class TestUserClone:
     def test_missing_tag_names_override(self, upstream, clone):
         git(clone, "tag", "-d", "v1.0.0")
         line = error_line(upstream.kit_run("apply"))
-        assert "no tag v1.0.0" in line
-        assert "UPSTREAM_TAG=" in line
+        assert "no v1.0.0 in this clone" in line
+        assert "UPSTREAM_REF=" in line
         git(clone, "tag", "release-1.0.0", "HEAD~1")
         proc = upstream.kit_run("apply", UPSTREAM_TAG="release-1.0.0")
         assert proc.returncode == 0, proc.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kit import testrun
+from kit import pytest_run, testrun
 from kit.config import Kit
 from kit.tally import Tally
 
@@ -39,6 +39,6 @@ def test_a_red_run_is_not_skipped(tmp_path):
 
 
 def test_orders_put_the_series_first_or_last():
-    assert testrun.ordered_args("natural", ["n"], ["u"]) == ["tests"]
-    assert testrun.ordered_args("new-first", ["n"], ["u"]) == ["n", "u"]
-    assert testrun.ordered_args("upstream-first", ["n"], ["u"]) == ["u", "n"]
+    assert pytest_run.ordered_args("natural", ["n"], ["u"]) == ["tests"]
+    assert pytest_run.ordered_args("new-first", ["n"], ["u"]) == ["n", "u"]
+    assert pytest_run.ordered_args("upstream-first", ["n"], ["u"]) == ["u", "n"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kit import apply, env, gitutil
+from kit import apply, env, gitutil, state
 from kit.config import Kit, Pin, load_pin
 from kit.log import KitError, info
 from kit.matrix import verified_sdist
-from kit.testrun import series_tests
+from kit.pytest_run import series_tests
 
 
 def set_pin(path: Path, version: str, sha256: str) -> None:
@@ -27,9 +27,8 @@ def _move_old_checkout(kit: Kit, pin: Pin) -> None:
     repo = kit.checkout
     if not repo.exists() or gitutil.get_config(repo, "flowjax-kit.mode") != "sdist":
         return  # nothing there, or a user's clone: the series branch is re-applied in place
-    if changed := apply.uncommitted(repo):
-        raise KitError(f"{repo} has uncommitted changes ({changed[0]}): commit and `make refresh` first")
-    if gitutil.out(repo, "rev-parse", "HEAD") != apply.last_applied(repo, pin.branch):
+    state.require_clean(repo, "commit and `make refresh` first")
+    if gitutil.out(repo, "rev-parse", "HEAD") != state.last_applied(repo, pin.branch):
         raise KitError(f"{repo} has commits not exported to patches/: run `make refresh` first")
     aside = repo.with_name(f"{repo.name}-{pin.version}")
     if aside.exists():
@@ -55,7 +54,7 @@ def bump(kit: Kit, pin: Pin, version: str) -> int:
         info("fix it in the checkout (edit, `git add`, `git am --continue` or commit), then `make refresh`")
         return 1
     python = env.ensure_env(kit)
-    target = apply.resolve_target(kit, new_pin, new_pin.tag)
+    target = state.resolve_target(kit, new_pin)
     assert target is not None
     tally = series_tests(kit, new_pin, python, target.repo, target.base, kit.results / "bump.xml")
     info(

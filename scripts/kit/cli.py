@@ -6,24 +6,21 @@ import argparse
 import os
 import sys
 
-from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, testrun
+from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 from kit.stack import load_stack
 
 
-def _require_checkout(kit: Kit, pin: Pin) -> apply.Target:
-    target = apply.resolve_target(kit, pin, os.environ.get("UPSTREAM_TAG") or pin.tag)
-    if target is None:
-        raise KitError(f"no checkout at {kit.checkout}; run `make apply` first")
-    return target
+def _require_checkout(kit: Kit, pin: Pin) -> state.Target:
+    return state.require_target(kit, pin, state.requested_ref())
 
 
 def cmd_apply(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     apply.apply(
         kit,
         pin,
-        tag=os.environ.get("UPSTREAM_TAG") or None,
+        ref=state.requested_ref(),
         force=os.environ.get("FORCE") == "1",
         pr=os.environ.get("PR") or None,
     )
@@ -48,15 +45,13 @@ def cmd_patches(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin)
-    if changed := apply.uncommitted(target.repo):
-        raise KitError(
-            f"{target.repo} has uncommitted changes ({changed[0]}): commit them first; refresh exports commits"
-        )
-    one = testrun.branch_pr(target, pin, load_stack(kit.patches, pin.branch))
+    state.require_clean(target.repo, "commit them first; refresh exports commits")
+    one = state.branch_pr(target, pin, load_stack(kit.patches, pin.branch))
     branch = one.branch if one else pin.branch
-    commits = len(apply.commits_above(target.repo, target.base, "HEAD"))
+    state.require_on_base(target)
+    commits = len(state.commits_above(target.repo, target.base, "HEAD"))
     done = sources.refresh(kit, pin, target.repo, target.base, one.name if one else None)
-    apply.record_applied(target.repo, branch)
+    state.record_applied(target.repo, branch)
     stack = load_stack(kit.patches, pin.branch)
     touched = [pr.name for pr in stack.prs if any(p.name in done.changed for p in pr.patches)]
     info(
@@ -120,7 +115,7 @@ def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
 
 def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin)
-    testrun.require_stack_branch(target, pin)
+    state.require_stack_branch(target, pin)
     return mutate.report(
         kit,
         pin,
@@ -138,7 +133,7 @@ def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         pin,
         fast=args.fast,
         order=os.environ.get("ORDER") or "natural",
-        tag=os.environ.get("UPSTREAM_TAG") or None,
+        ref=state.requested_ref(),
     )
 
 

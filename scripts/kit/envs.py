@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from kit import carried, docs, gitutil, issue
-from kit.apply import Target
 from kit.config import Kit, Pin
 from kit.env import ensure_env, install_editable, link_pandoc, uv, uv_env
 from kit.log import KitError, info, step
+from kit.pytest_run import ordered_args, run_pytest, sentinel_args
 from kit.stack import load_stack
 from kit.stamp import read_stamp, series_digest, write_result
+from kit.state import Target, require_stack_branch
 from kit.tally import Tally, read_cases
-from kit.testrun import ordered_args, require_stack_branch, run_pytest, sentinel_args
 
 # name -> (python wanted, how the environment is resolved)
 ENVS = {

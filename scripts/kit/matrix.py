@@ -8,13 +8,13 @@ import time
 import tomllib
 from pathlib import Path
 
-from kit import apply, gitutil
+from kit import apply, gitutil, state
 from kit.config import Kit, Pin
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.log import KitError, info
+from kit.pytest_run import series_tests
 from kit.stamp import series_digest, write_result
 from kit.tally import Tally, first_failure, read_cases
-from kit.testrun import series_tests
 
 KNOWN_SDISTS = "known-sdists.toml"
 
@@ -107,7 +107,7 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
         applies = f"no: {e}"
     tally, failure = None, ""
     try:
-        target = apply.resolve_target(vkit, vpin, vpin.tag)
+        target = state.resolve_target(vkit, vpin)
     except KitError as e:
         return Row(version, applies, f"not run: {e}", time.perf_counter() - start)
     if target is None or gitutil.rev(target.repo, "HEAD") == target.base:

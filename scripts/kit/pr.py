@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 from kit import carried, envs, gitutil, issue
-from kit.apply import Target, applied_key, commits_above, expected_trees, uncommitted
 from kit.config import Kit, Pin
 from kit.docs import read_doctest_summary
 from kit.log import KitError, info
 from kit.series import Patch
 from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest
+from kit.state import Target, applied_key, require_stack_applied, uncommitted
 from kit.tally import Case, read_cases
 
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>@\s]+@[^<>\s]+)>\s*$")
@@ -57,21 +57,6 @@ def identity(repo: Path, pin: Pin) -> tuple[str, str]:
     if email in kit_emails:
         raise KitError(f'{email} is the kit\'s placeholder, not a contributor: set AUTHOR="Name <mail>"')
     return name, email
-
-
-def _check_stack_applied(kit: Kit, pin: Pin, target: Target, stack: Stack) -> None:
-    repo = target.repo
-    if changed := uncommitted(repo):
-        raise KitError(f"{repo} has uncommitted changes ({changed[0]}): commit and `make refresh` first")
-    if gitutil.current_branch(repo) != pin.branch:
-        raise KitError(f"{repo} is not on the stack branch {pin.branch}; run `make apply` first")
-    commits = commits_above(repo, target.base, "HEAD")
-    trees = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-    if trees != expected_trees(repo, target.base, stack.patches):
-        raise KitError(
-            f"{pin.branch} in {repo} is not exactly patches/series: "
-            "run `make refresh` (keep the checkout's commits) or `make apply` (take the patches)"
-        )
 
 
 def check_results(kit: Kit, target: Target) -> dict:
@@ -299,7 +284,7 @@ def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
 def pr(kit: Kit, pin: Pin, target: Target) -> None:
     """Write build/pr/<name>/ for every PR; point each PR's branch at it; print how to open them."""
     stack = load_stack(kit.patches, pin.branch)
-    _check_stack_applied(kit, pin, target, stack)
+    require_stack_applied(target, pin, stack.patches)
     check_results(kit, target)
     envs_stamp = check_envs(kit)
     who = identity(target.repo, pin)

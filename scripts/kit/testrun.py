@@ -12,54 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit import carried, docs, gitutil, issue, mutate
-from kit.apply import Target, resolve_target
 from kit.config import Kit, Pin
 from kit.env import ensure_env
+from kit.envs import fault
 from kit.log import KitError, info
+from kit.pytest_run import ORDERS, ordered_args, run_pytest, sentinel_args
 from kit.sources import drift
 from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest, write_stamp
-from kit.tally import Tally, read_cases, read_junit
-
-
-def run_pytest(
-    python: Path, args: list[str], cwd: Path, xml: Path, env: dict[str, str] | None = None
-) -> Tally:
-    """Run pytest (output streamed), then read its JUnit XML.
-
-    Raises:
-        KitError: If pytest collected no tests (exit 5) or crashed before writing results.
-    """
-    xml.parent.mkdir(parents=True, exist_ok=True)
-    xml.unlink(missing_ok=True)
-    code = subprocess.run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={xml}", *args],
-        cwd=cwd,
-        env=env,
-        check=False,
-    ).returncode
-    if code == 5:
-        raise KitError(f"pytest collected no tests in {cwd} ({' '.join(args)[:200]})")
-    if not xml.is_file():
-        raise KitError(f"pytest exited {code} without results in {cwd}")
-    tally = read_junit(xml)
-    if code != 0 and tally.failed == 0:
-        raise KitError(f"pytest exited {code} in {cwd} with no failing test recorded")
-    return tally
-
-
-ORDERS = ("natural", "new-first", "upstream-first")
-
-
-def ordered_args(order: str, new: list[str], upstream: list[str]) -> list[str]:
-    """Pytest arguments for the whole suite in ``order``.
-
-    ``natural`` is how upstream's CI runs it (``pytest tests``: the series' tests in their
-    place); the other two run every case of the series before, or after, all of upstream's.
-    """
-    if order == "natural":
-        return ["tests"]
-    return [*new, *upstream] if order == "new-first" else [*upstream, *new]
+from kit.state import Target, require_on_base, require_stack_branch, require_target
+from kit.tally import Tally, read_cases
 
 
 def ruff_problems(python: Path, repo: Path, base: str) -> list[str]:
@@ -217,59 +179,6 @@ def reproducer_problems(python: Path, target: Target, stack: Stack, pr: PR, kit:
     return problems
 
 
-def sentinel_args(kit: Kit, pin: Pin, repo: Path) -> list[str]:
-    """Pytest arguments that run the kit's sentinels against ``repo`` under its pytest config."""
-    if not pin.sentinels:
-        return []
-    return [f"--rootdir={repo}", "-c", str(repo / "pyproject.toml"), str(kit.root / pin.sentinels)]
-
-
-def series_tests(
-    kit: Kit, pin: Pin, python: Path, repo: Path, base: str, xml: Path, env: dict[str, str] | None = None
-) -> Tally:
-    """The series' own test cases in ``repo`` (new node ids since ``base``), then the sentinels."""
-    base_ids = carried.base_node_ids(python, repo, base, kit.build / "nodeids")
-    ids = carried.collect(python, repo, carried.touched_tests(repo, base, "HEAD"), env)
-    tally = run_pytest(python, ["-q", *sorted(ids - base_ids)], repo, xml, env)
-    sentinels = xml.with_name(f"{xml.stem}-sentinels.xml")
-    sentinels.unlink(missing_ok=True)
-    if args := sentinel_args(kit, pin, repo):
-        tally += run_pytest(python, ["-q", *args], repo, sentinels, env)
-    return tally
-
-
-def require_stack_branch(target: Target, pin: Pin) -> None:
-    """The whole-stack stages run on the series branch, not on one PR's branch.
-
-    Raises:
-        KitError: If the checkout is on another branch.
-    """
-    current = gitutil.current_branch(target.repo)
-    if current != pin.branch:
-        raise KitError(
-            f"{target.repo} is on {current or 'a detached HEAD'}, not the stack branch {pin.branch}: "
-            "run `make apply` to go back to the whole stack"
-        )
-
-
-def branch_pr(target: Target, pin: Pin, stack: Stack) -> PR | None:
-    """The PR whose branch the checkout is on; None on the stack branch.
-
-    Raises:
-        KitError: On any other branch, or a detached HEAD.
-    """
-    current = gitutil.current_branch(target.repo)
-    if current == pin.branch:
-        return None
-    for pr in stack.prs:
-        if pr.branch == current and len(stack.prs) > 1:
-            return pr
-    raise KitError(
-        f"{target.repo} is on {current or 'a detached HEAD'}, neither the stack branch {pin.branch} "
-        "nor a PR's branch: `make apply` (the whole stack) or `make apply PR=<name>` (one PR) first"
-    )
-
-
 def matrix_note(kit: Kit) -> str:
     """One line on the environment matrix (`make envs`): missing, stale, or current."""
     stamp = read_stamp(kit.results / "envs.json")
@@ -277,22 +186,19 @@ def matrix_note(kit: Kit) -> str:
         return "env matrix: not run; `make envs` proves the stack in upstream's CI environments"
     if stamp.get("series") != series_digest(kit):
         return "env matrix: STALE (made for another version of the series); run `make envs`"
-    from kit.envs import fault  # here: envs imports this module
-
     rows = stamp.get("rows", [])
     bad = [row["env"] for row in rows if fault(row)]
     state = f"the stack is at fault in {', '.join(bad)}" if bad else "no env where the stack is at fault"
     return f"env matrix: current ({len(stamp.get('rows', []))} envs, {state}); see {kit.results / 'envs.md'}"
 
 
-def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
+def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
     """Run the stages of `make test` (or `make test-fast`)."""
     if order not in ORDERS:
         raise KitError(f"ORDER={order!r} is not one of {', '.join(ORDERS)}")
-    target = resolve_target(kit, pin, tag or pin.tag)
-    if target is None:
-        raise KitError(f"no checkout at {kit.checkout}; run `make apply` first")
+    target = require_target(kit, pin, ref)
     require_stack_branch(target, pin)
+    require_on_base(target)
     stack = load_stack(kit.patches, pin.branch)
     digest = series_digest(kit)  # the series these results will be of
     python = ensure_env(kit)
