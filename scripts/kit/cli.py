@@ -60,9 +60,11 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         + (f"; unchanged: {', '.join(n for n in stack.names if n not in touched)}" if touched else "")
     )
     if done.problems:
+        first = done.problems[0]
         raise KitError(
-            f"{'; '.join(done.problems)} (its patches are kept as they were: `make apply PR=<it>` stops "
-            "there; `git am -3` that patch, resolve it, `git am --continue`, then `make refresh`)"
+            f"{'; '.join(p.line for p in done.problems)}. Its patches are kept as they were: "
+            f"`make apply PR={first.pr}` stops before {first.patch}; there `git -C {target.repo} am -3 "
+            f"{kit.patches / first.patch}`, resolve, `git am --continue`, then `make refresh`"
         )
     if one is not None:
         info("PRs that depend on it were re-applied on top; `make apply` returns to the whole stack")

@@ -72,11 +72,8 @@ class Kit:
     checkout: Path
     cache: Path
     index_url: str
-
-    @property
-    def default_checkout(self) -> Path:
-        """Where the checkout is made when FLOWJAX_DIR is not set."""
-        return self.root / "build" / "flowjax"
+    # The user named the checkout (FLOWJAX_DIR, not the default): it must already exist.
+    named_checkout: bool = False
 
     @property
     def pin_file(self) -> Path:
@@ -102,10 +99,11 @@ class Kit:
 def load_kit(root: Path | None = None) -> Kit:
     """Resolve the kit's paths from the environment (FLOWJAX_DIR, KIT_CACHE, KIT_INDEX_URL)."""
     root = (root or Path(os.environ.get("KIT_ROOT", KIT_ROOT))).resolve()
-    checkout = Path(os.environ.get("FLOWJAX_DIR") or root / "build" / "flowjax")
+    default = root / "build" / "flowjax"
+    checkout = Path(os.environ.get("FLOWJAX_DIR") or default).expanduser().resolve()
     cache = Path(os.environ.get("KIT_CACHE") or root / "build" / "cache")
     index = os.environ.get("KIT_INDEX_URL") or DEFAULT_INDEX
-    return Kit(root, checkout.resolve(), cache.resolve(), index.rstrip("/"))
+    return Kit(root, checkout, cache.resolve(), index.rstrip("/"), named_checkout=checkout != default)
 
 
 def load_pin(path: Path) -> Pin:

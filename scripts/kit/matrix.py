@@ -99,7 +99,7 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
     except KitError as e:
         return Row(version, f"not fetched: {e}", "-", time.perf_counter() - start)
     vpin = dataclasses.replace(pin, version=version, sha256=sha)
-    vkit = dataclasses.replace(kit, checkout=kit.build / "matrix" / version)
+    vkit = dataclasses.replace(kit, checkout=kit.build / "matrix" / version, named_checkout=False)
     try:
         apply.apply(vkit, vpin)
         applies = "yes"

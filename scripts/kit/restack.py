@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from kit import gitutil
@@ -39,22 +40,28 @@ def am(work: Path, patch: Path) -> str | None:
     )
     if proc.returncode == 0:
         return None
+    unmerged = gitutil.out(work, "diff", "--name-only", "--diff-filter=U")
     gitutil.run(work, "am", "--abort", check=False)
-    return conflict_detail(proc.stdout + proc.stderr)
-
-
-def conflict_detail(text: str) -> str:
-    """The file a failed `git am` names (a merge conflict or a context that does not match)."""
-    found = re.search(r"Merge conflict in (\S+)", text) or re.search(
-        r"error: (?:patch failed: )?(\S+?)(?::\d+)?: (?:does not exist in index|already exists|patch does not apply)",
-        text,
+    if unmerged:
+        return f"conflict in {unmerged.splitlines()[0]}"
+    text = proc.stdout + proc.stderr
+    found = re.search(r"error: (?:patch failed: )?([^:\s]+)(?::\d+)?: ", text) or re.search(
+        r"error: patch failed: ([^:\s]+)", text
     )
-    if found:
-        return f"conflict in {found.group(1)}"
-    found = re.search(r"error: patch failed: (\S+?):\d+", text)
-    if found:
-        return f"conflict in {found.group(1)}"
-    return (text.strip().splitlines() or ["git am failed"])[0]
+    return (
+        f"does not apply to {found.group(1)}"
+        if found
+        else (text.strip().splitlines() or ["git am failed"])[0]
+    )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A PR that does not apply where it belongs; ``patch`` is its new name in the series."""
+
+    pr: str
+    patch: str
+    line: str
 
 
 def _renumbered(files: list[Path], start: int, folder: Path) -> list[Path]:
@@ -69,7 +76,7 @@ def _renumbered(files: list[Path], start: int, folder: Path) -> list[Path]:
 
 def recut(
     repo: Path, base: str, stack: Stack, inputs: dict[str, list[Path]], out: Path, env: dict[str, str]
-) -> tuple[list[Path], list[str]]:
+) -> tuple[list[Path], list[Problem]]:
     """Cut every PR's ``inputs`` on ``base`` plus its dependencies' new patches, in stack order.
 
     Args:
@@ -85,7 +92,7 @@ def recut(
         not apply where it belongs; such a PR keeps its input files, renumbered.
     """
     done: dict[str, list[Path]] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     number = 1
     for pr in stack.prs:
         files = inputs.get(pr.name, [])
@@ -98,9 +105,10 @@ def recut(
         with gitutil.scratch_worktree(repo, base) as work:
             why = next((f"{p.name} (a dependency) {w}" for p in deps if (w := am(work, p))), None)
             start = gitutil.out(work, "rev-parse", "HEAD")
-            for path in files if why is None else []:
+            failed = 0  # the input that did not apply (the first, when a dependency did not)
+            for n, path in enumerate(files if why is None else []):
                 if detail := am(work, path):
-                    why = f"{path.name}: {detail}"
+                    why, failed = f"{path.name}: {detail}", n
                     break
             if why is None:
                 gitutil.run(
@@ -108,14 +116,15 @@ def recut(
                 )
                 new = sorted(folder.glob("*.patch"))
         if why is not None:
-            problems.append(f"PR {pr.name} does not apply on what it depends on: {why}")
             new = _renumbered(files, number, folder)
+            line = f"PR {pr.name} does not apply on what it depends on: {why}"
+            problems.append(Problem(pr.name, new[failed].name, line))
         done[pr.name] = new
         number += len(new)
     return [p for pr in stack.prs for p in done[pr.name]], problems
 
 
-def stack_problem(repo: Path, base: str, stack: Stack) -> str | None:
+def stack_problem(repo: Path, base: str, stack: Stack) -> Problem | None:
     """Whether the whole series applies in stack order (`git am -3`); None if it does.
 
     PRs that do not depend on each other are cut separately; where two of them touch the
@@ -126,8 +135,9 @@ def stack_problem(repo: Path, base: str, stack: Stack) -> str | None:
             for patch in pr.patches:
                 if detail := am(work, patch.path):
                     before = [p.name for p in stack.prs[: stack.prs.index(pr)]]
-                    return (
+                    line = (
                         f"PR {pr.name} does not apply on top of {', '.join(before) or 'the base'} "
                         f"in the stack: {patch.name}: {detail}"
                     )
+                    return Problem(pr.name, patch.name, line)
     return None

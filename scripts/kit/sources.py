@@ -174,6 +174,15 @@ def patch_id(path: Path) -> str:
     return proc.stdout.decode().split(" ", 1)[0] if proc.returncode == 0 else ""
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A new series: its files in order, its stack (None without stack.toml), and PRs that did not apply."""
+
+    files: list[Path]
+    stack: Stack | None
+    problems: list[restack.Problem]
+
+
 def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str | None = None) -> Cut:
     """The series after exporting ``base..head``, each PR cut against the base plus its dependencies.
 
@@ -202,16 +211,10 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
     }
     files, problems = restack.recut(repo, base, stack, inputs, tmp / "cut", _clean_config_env())
     new_owners = {one.name: [f.name for f in files if f.parent.name == one.name] for one in stack.prs}
-    return Cut(files, regroup(stack, new_owners, [Patch(f) for f in files]), problems)
-
-
-@dataclass(frozen=True)
-class Cut:
-    """A new series: its files in order, its stack (None without stack.toml), and PRs that did not apply."""
-
-    files: list[Path]
-    stack: Stack | None
-    problems: list[str]
+    regrouped = regroup(stack, new_owners, [Patch(f) for f in files])
+    if not problems and (whole := restack.stack_problem(repo, base, regrouped)):
+        problems.append(whole)
+    return Cut(files, regrouped, problems)
 
 
 def install_patches(new: list[Path], kit: Kit, pin: Pin, stack: Stack | None = None) -> list[str]:
@@ -254,8 +257,17 @@ def export(kit: Kit, pin: Pin, repo: Path, base: str, head: str) -> list[str]:
         new = cut(kit, pin, repo, base, head, Path(tmp))
         names = install_patches(new.files, kit, pin, new.stack)
     if new.problems:
-        raise KitError("; ".join(new.problems))
+        raise KitError("; ".join(p.line for p in new.problems))
     return names
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What `make refresh` wrote: the series' names, the patches whose bytes changed, PRs that did not apply."""
+
+    names: list[str]
+    changed: list[str]
+    problems: list[restack.Problem]
 
 
 def refresh(kit: Kit, pin: Pin, repo: Path, base: str, pr: str | None = None) -> Refreshed:
@@ -293,15 +305,6 @@ def refresh(kit: Kit, pin: Pin, repo: Path, base: str, pr: str | None = None) ->
         write_if_changed(kit.root / path, text)
     changed = [n for n in names if before.get(n) != (kit.patches / n).read_bytes()]
     return Refreshed(names, changed, new.problems)
-
-
-@dataclass(frozen=True)
-class Refreshed:
-    """What `make refresh` wrote: the series' names, the patches whose bytes changed, PRs that did not apply."""
-
-    names: list[str]
-    changed: list[str]
-    problems: list[str]
 
 
 def write_if_changed(path: Path, text: str) -> None:

@@ -82,7 +82,7 @@ def kind(kit: Kit) -> str | None:
             ``FLOWJAX_DIR`` that does not exist.
     """
     repo = kit.checkout
-    if repo != kit.default_checkout and not repo.exists():
+    if kit.named_checkout and not repo.exists():
         raise KitError(
             f"FLOWJAX_DIR={repo} does not exist: name your FlowJAX clone, "
             f"or `mkdir -p {repo}` first to have a fresh checkout made there"

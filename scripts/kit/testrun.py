@@ -20,7 +20,7 @@ from kit.pytest_run import ORDERS, ordered_args, run_pytest, sentinel_args
 from kit.sources import drift
 from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest, write_stamp
-from kit.state import Target, require_on_base, require_stack_branch, require_target
+from kit.state import Target, branch_pr, require_on_base, require_target
 from kit.tally import Tally, read_cases
 
 
@@ -197,13 +197,17 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
     if order not in ORDERS:
         raise KitError(f"ORDER={order!r} is not one of {', '.join(ORDERS)}")
     target = require_target(kit, pin, ref)
-    require_stack_branch(target, pin)
-    require_on_base(target)
     stack = load_stack(kit.patches, pin.branch)
+    one = branch_pr(target, pin, stack)  # on a PR's branch (`make apply PR=`): that PR and its dependencies
+    require_on_base(target)
     digest = series_digest(kit)  # the series these results will be of
     python = ensure_env(kit)
-    results = kit.results
+    # A PR's run keeps its results apart: `make pr` reads only the whole stack's.
+    results = kit.results if one is None else kit.results / f"branch-{one.name}"
     repo = target.repo
+    scope = stack.prs if one is None else tuple(stack.closure(one.name))
+    if one is not None:
+        info(f"on {one.branch}: PR {one.name} with what it depends on ({', '.join(p.name for p in scope)})")
     base_ids = carried.base_node_ids(python, repo, target.base, kit.build / "nodeids")
 
     def stack_stage() -> Tally:
@@ -226,16 +230,19 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
             )
         return tally
 
+    names = {pr.name for pr in scope}
+    sources = tuple(src for src in pin.sources if src.pr is None or src.pr in names)
     stages = [Stage("kit tests", lambda: kit_tests(kit, python, fast=fast))]
-    for pr in [] if fast else stack.provable_alone():
+    for pr in [] if fast or one is not None else stack.provable_alone():
         stages.append(Stage(f"PR {pr.name} alone", lambda pr=pr: prove_alone(kit, python, target, stack, pr)))
-    label = "the stack: the series' own tests" if fast else f"the stack + upstream's suite ({order})"
+    what = "the stack" if one is None else f"PR {one.name}"
+    label = f"{what}: the series' own tests" if fast else f"{what} + upstream's suite ({order})"
     stages.append(Stage(label, stack_stage))
     if args := sentinel_args(kit, pin, repo):
         stages.append(
             Stage("kit sentinels", lambda: run_pytest(python, ["-q", *args], repo, results / "sentinels.xml"))
         )
-    for pr in stack.prs:
+    for pr in scope:
         if pr.issue:
             stages.append(
                 Stage(
@@ -246,11 +253,14 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
     stages.append(Stage("docs doctest (sphinx)", lambda: docs.doctest(python, repo, results / "doctest")))
     if not fast:
         stages.append(
-            Stage("docs html (new warnings)", lambda: docs.build(kit, python, repo, target.base, pin.sources))
+            Stage("docs html (new warnings)", lambda: docs.build(kit, python, repo, target.base, sources))
         )
     stages += [
         Stage("drift check", lambda: drift(kit, pin)),
-        Stage("mutation catalogue fits", lambda: mutate.catalogue_problems(repo)),
+        Stage(
+            "mutation catalogue fits",
+            lambda: mutate.catalogue_problems(repo) if one is None else "it mutates the whole stack",
+        ),
         Stage("ruff (upstream config)", lambda: ruff_problems(python, repo, target.base)),
     ]
     code = run_stages(stages, results, [matrix_note(kit)])
