@@ -1,11 +1,20 @@
 # FlowJAX reparameterization patch kit. `make help` lists the targets.
 # Variables: FLOWJAX_DIR (checkout, default build/flowjax), PR (one PR of patches/stack.toml),
 # FORCE=1, UPSTREAM_TAG, ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
-# VERSION (make bump), AUTHOR (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report).
+# VERSION (make bump), AUTHOR and ISSUE (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR PR FORCE UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR MUTATIONS MUTATION_UPSTREAM
+export FLOWJAX_DIR PR FORCE UPSTREAM_TAG UPSTREAM_REF ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM
+
+# A variable given in lower case (`make apply pr=docs`) would be ignored: name it instead.
+KIT_VARS := FLOWJAX_DIR PR FORCE UPSTREAM_TAG UPSTREAM_REF ORDER ENVS KIT_PYTHONS KIT_PYTHON VERSIONS VERSION \
+	AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM PYTHON KIT_INDEX_URL KIT_CACHE KIT_TOOLS_CACHE
+lower = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst \
+	I,i,$(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst \
+	R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst Z,z,$(1)))))))))))))))))))))))))))
+$(foreach v,$(KIT_VARS),$(if $(filter command line,$(origin $(call lower,$(v)))),$(error \
+	$(call lower,$(v))=$($(call lower,$(v))) is not read by the kit: did you mean $(v)=$($(call lower,$(v)))?)))
 
 .DEFAULT_GOAL := help
 .PHONY: help apply test test-fast docs envs matrix bump pr mutation-report env bench drift patches refresh lint

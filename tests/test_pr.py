@@ -188,8 +188,16 @@ def test_pr_writes_the_issue_text_with_versions(upstream):
     (upstream.kit / "build/results/reproducer-tests.txt").write_text(
         "on the pin: ValueError: x; with this PR: ran\n"
     )
-    assert run(upstream, "pr", AUTHOR=AUTHOR).returncode == 0
-    text = (upstream.kit / "build/pr/tests/ISSUE.md").read_text()
+    proc = run(upstream, "pr", AUTHOR=AUTHOR)
+    assert proc.returncode == 0, proc.stderr
+    # Filing the issue comes first, then the PRs; the fix's body gets "Fixes #n" once it is filed.
+    issue_md = upstream.kit / "build/pr/tests/ISSUE.md"
+    filing = f"  gh issue create --repo danielward27/flowjax --title 'It breaks' --body-file {issue_md}\n"
+    assert filing in proc.stdout
+    assert proc.stdout.index(filing) < proc.stdout.index("gh pr create")
+    assert "make pr ISSUE=<the number gh prints>" in proc.stdout
+    assert "Fixes #" not in (upstream.kit / "build/pr/tests/PR_BODY.md").read_text()
+    text = issue_md.read_text()
     assert text.startswith("# It breaks\n")
     assert "- flowjax 1.0.0, Python 3.13.0, jax 0.12.0, equinox 0.13.8\n" in text
     assert "0.7.0" not in text
@@ -197,6 +205,12 @@ def test_pr_writes_the_issue_text_with_versions(upstream):
         "the issue's reproducer: on the pin: ValueError: x; with this PR: ran"
         in (upstream.kit / "build/pr/tests/PR_BODY.md").read_text()
     )
+    proc = run(upstream, "pr", AUTHOR=AUTHOR, ISSUE="245")
+    assert proc.returncode == 0, proc.stderr
+    assert (upstream.kit / "build/pr/tests/PR_BODY.md").read_text().endswith("\n\nFixes #245.\n")
+    assert "Fixes #" not in (upstream.kit / "build/pr/docs/PR_BODY.md").read_text()
+    assert "gh issue create" not in proc.stdout
+    assert "ISSUE='abc' is not an issue number" in error_line(run(upstream, "pr", AUTHOR=AUTHOR, ISSUE="abc"))
 
 
 def test_pr_refuses_without_results(upstream):

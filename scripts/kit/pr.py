@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -284,6 +285,7 @@ def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
 def pr(kit: Kit, pin: Pin, target: Target) -> None:
     """Write build/pr/<name>/ for every PR; point each PR's branch at it; print how to open them."""
     stack = load_stack(kit.patches, pin.branch)
+    fixes = issue_number()
     require_stack_applied(target, pin, stack.patches)
     check_results(kit, target)
     envs_stamp = check_envs(kit)
@@ -320,13 +322,51 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
             versions = list(dict.fromkeys(versions))  # rows may differ only in pytest
             (folder / "ISSUE.md").write_text(issue.render(text, versions))
             info(f"PR {one.name}: ISSUE.md, a reproducer of {issue.lines_of_code(text)} lines")
+            if fixes:
+                add_fixes(folder / "PR_BODY.md", fixes)
+                info(f'PR {one.name}: its body ends "Fixes #{fixes}."')
         info(f"PR {one.name}: branch {one.branch}, {size[0]} file(s) +{size[1]} -{size[2]}; wrote {folder}")
-    info("the kit never pushes; to open the PRs (file ISSUE.md as an issue first where there is one):")
+    print_commands(kit, pin, stack, repo, fixes)
+
+
+def issue_number() -> str | None:
+    """``ISSUE=<number>``: the upstream issue filed from ISSUE.md, once it exists.
+
+    Raises:
+        KitError: If it is not a number.
+    """
+    raw = os.environ.get("ISSUE", "").strip().removeprefix("#")
+    if raw and not raw.isdigit():
+        raise KitError(
+            f"ISSUE={raw!r} is not an issue number: file ISSUE.md, then `make pr ISSUE=<its number>`"
+        )
+    return raw or None
+
+
+def add_fixes(body_file: Path, number: str) -> None:
+    """End a fix PR's body with GitHub's closing keyword for its issue."""
+    body_file.write_text(body_file.read_text().rstrip("\n") + f"\n\nFixes #{number}.\n")
+
+
+def print_commands(kit: Kit, pin: Pin, stack: Stack, repo: Path, fixes: str | None) -> None:
+    """How to file the issue and open the PRs, in order; the kit itself never pushes."""
+    out = kit.build / "pr"
+    with_issue = [one for one in stack.prs if one.issue]
+    info("the kit never pushes; to open the PRs, run:")
+    for one in with_issue if fixes is None else []:
+        title = issue.load(kit.root / str(one.issue)).title
+        print(
+            f"  gh issue create --repo {pin.github} --title {shlex.quote(title)} "
+            f"--body-file {shlex.quote(str(out / one.name / 'ISSUE.md'))}"
+        )
+        print(
+            f'  make pr ISSUE=<the number gh prints>   # PR {one.name}\'s body then ends "Fixes #<number>."'
+        )
     for one in stack.prs:
-        print(f"  git -C {repo} push <your-fork-remote> {one.branch}")
+        print(f"  git -C {shlex.quote(str(repo))} push <your-fork-remote> {one.branch}")
         print(
             f"  gh pr create --repo {pin.github} --base main --head <your-github-user>:{one.branch} "
-            f'--title "{one.title}" --body-file {out / one.name / "PR_BODY.md"}'
+            f"--title {shlex.quote(one.title)} --body-file {shlex.quote(str(out / one.name / 'PR_BODY.md'))}"
         )
 
 
