@@ -1,11 +1,11 @@
 # FlowJAX reparameterization patch kit. `make help` lists the targets.
 # Variables: FLOWJAX_DIR (checkout, default build/flowjax), PR (one PR of patches/stack.toml),
-# FORCE=1, UPSTREAM_TAG, ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
+# FORCE=1, UPSTREAM_REF (base in your clone: a tag, main, a commit; old name UPSTREAM_TAG), ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
 # VERSION (make bump), AUTHOR (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR PR FORCE UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR MUTATIONS MUTATION_UPSTREAM
+export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR MUTATIONS MUTATION_UPSTREAM
 
 .DEFAULT_GOAL := help
 .PHONY: help apply test test-fast docs envs matrix bump pr mutation-report env bench drift patches refresh lint
