@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import json
 import os
 import sys
@@ -195,20 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=1, help="the first stream (0: the tests as written)")
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     parser.add_argument("--tests", type=Path, default=Path("tests"), help="folder of the test modules")
+    parser.add_argument(
+        "--random", default="jax.random", help="the module whose key and PRNGKey to wrap (the kit's tests fake it)"
+    )
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
 
-    import jax.random
     import pytest
 
+    random = importlib.import_module(args.random)
     wrapper = SeedOffset()
-    wrapper.install(jax.random)
-    wrapper.offset = 0
-    reference = _check_stream_changes(jax.random, wrapper, 0, None)
+    wrapper.install(random)
+    reference = _check_stream_changes(random, wrapper, 0, None)
     result: dict[str, Any] = {"stride": STRIDE, "streams": []}
     for stream in range(args.first, args.first + args.streams):
         wrapper.offset = offset_for(stream)
-        _check_stream_changes(jax.random, wrapper, stream, reference)
+        _check_stream_changes(random, wrapper, stream, reference)
         purge(sys.modules, args.tests)
         recorder = Recorder(wrapper)
         keys_before, start = wrapper.keys, time.perf_counter()
