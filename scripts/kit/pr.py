@@ -14,15 +14,13 @@ import shutil
 import time
 from pathlib import Path
 
-from kit import carried, envs, gitutil, issue
+from kit import envs, gitutil, issue, prbody
 from kit.apply import Target, applied_key, commits_above, expected_trees, uncommitted
 from kit.config import Kit, Pin
-from kit.docs import read_doctest_summary
-from kit.log import KitError, info
+from kit.log import KitError, info, warn
 from kit.series import Patch
 from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest
-from kit.tally import Case, read_cases
 
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>@\s]+@[^<>\s]+)>\s*$")
 
@@ -181,109 +179,17 @@ def diff_size(repo: Path, start: str, tip: str) -> tuple[int, int, int]:
     return number("file"), number("insertion"), number("deletion")
 
 
-def file_stats(repo: Path, start: str, tip: str) -> list[str]:
-    """``path (+a -d)`` for each file of ``start..tip``."""
-    out = []
-    for line in gitutil.out(repo, "diff", "--numstat", f"{start}..{tip}").splitlines():
-        plus, minus, path = line.split("\t")
-        out.append(f"`{path}` (+{plus} -{minus})")
-    return out
-
-
-def _count(cases: list[Case]) -> str:
-    n = {k: sum(c.outcome == k for c in cases) for k in ("passed", "failed", "skipped", "xfailed")}
-    seconds = sum(c.seconds for c in cases)
-    parts = [f"{n[k]} {k}" for k in n if n[k] or k in ("passed", "failed")]
-    return f"{', '.join(parts)} ({seconds:.1f}s)"
-
-
-def _new_cases_table(cases: list[Case]) -> list[str]:
-    by_function: dict[str, list[Case]] = {}
-    for case in cases:
-        by_function.setdefault(f"{case.path}::{case.function}", []).append(case)
-    rows = ["| test | cases | outcome |", "|---|---|---|"]
-    for function, group in by_function.items():
-        params = ", ".join(c.param for c in group if c.param) or "-"
-        outcome = ", ".join(
-            sorted(
-                {
-                    c.outcome + (f" ({c.message})" if c.outcome != "passed" and c.message else "")
-                    for c in group
-                }
-            )
-        )
-        rows.append(f"| `{function}` | {params} | {outcome} |")
-    return rows
-
-
 def body(
     kit: Kit,
     pin: Pin,
     stack: Stack,
     pr: PR,
-    size: tuple[int, int, int],
-    files: list[str],
     base_ids: set[str],
     envs_stamp: dict,
     repro: dict[str, str],
 ) -> str:
-    """PR_BODY.md for one PR."""
-    lines = [f"# {pr.title}", "", pr.summary, ""]
-    position = stack.names.index(pr.name) + 1
-    lines += ["## Stack", ""]
-    if pr.depends:
-        lines.append(
-            "Depends on "
-            + ", ".join(f"**{d}** ({stack.get(d).title})" for d in pr.depends)
-            + ": merge that first; until then this branch also carries its commits."
-        )
-    else:
-        lines.append("Depends on no other PR: it can be reviewed and merged on its own.")
-    lines += ["", f"PR {position} of {len(stack.prs)} from one series of changes:", ""]
-    for other in stack.prs:
-        mark = " (this PR)" if other.name == pr.name else ""
-        deps = f", after {', '.join(other.depends)}" if other.depends else ""
-        lines.append(f"- **{other.name}**: {other.title}{deps}{mark}")
-    lines += ["", "## Changes", "", f"Diff: {size[0]} file(s), +{size[1]} -{size[2]} lines.", ""]
-    lines += [f"- {f}" for f in files]
-    lines += ["", "## Evidence", ""]
-    # The run that made these results proved each PR the stack says is provable alone.
-    alone = pr in stack.provable_alone()
-    xml = kit.results / (f"pr-{pr.name}.xml" if alone else "flowjax.xml")
-    if not xml.is_file():
-        raise KitError(f"no test results for PR {pr.name} ({xml.name}): run `make test`")
-    cases = read_cases(xml)
-    new, upstream = carried.split(cases, base_ids)
-    where = "this PR alone" if alone else "the whole stack"
-    lines.append(
-        f"From the last `make test` on FlowJAX {pin.version}, {where} (upstream's pytest "
-        f"addopts: jaxtyping + beartype checks on):"
-    )
-    lines += [
-        "",
-        f"- tests this PR adds: {_count(new)}",
-        f"- upstream's tests of the files it touches: {_count(upstream)}",
-    ]
-    doctest_out = kit.results / (f"pr-{pr.name}-doctest" if alone else "doctest") / "output.txt"
-    if doctest_out.is_file():
-        dt = read_doctest_summary(doctest_out)
-        lines.append(f"- `sphinx-build -b doctest` over docs/: {dt.passed} passed, {dt.failed} failed")
-    if pr.issue and pr.name in repro:
-        lines.append(f"- the issue's reproducer: {repro[pr.name]}")
-    if new:
-        lines += ["", *_new_cases_table(new)]
-    lines += [
-        "",
-        "### In upstream's CI environments (the whole stack)",
-        "",
-        (kit.results / "envs.md").read_text().strip(),
-        "",
-        f"(`make envs`, {envs_stamp.get('made', '')})",
-    ]
-    report, made = kit.results / "mutation-report.md", read_stamp(kit.results / "mutation-report.json")
-    if report.is_file() and made and made.get("series") == series_digest(kit):
-        lines += ["", "### Mutation report (the whole stack)", "", report.read_text().strip()]
-    return "\n".join(lines).rstrip() + "\n"
+    """PR_BODY.md for one PR (see kit.prbody: one line per piece of its own evidence)."""
+    return prbody.render(prbody.facts(kit, pin, stack, pr, base_ids, envs_stamp, repro))
 
 
 def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
@@ -319,10 +225,13 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         start = f"{tip}~{len(one.patches)}"
         gitutil.run(repo, "format-patch", "--quiet", "--no-signature", "-o", str(folder), f"{start}..{tip}")
         size = diff_size(repo, start, tip)
-        files = file_stats(repo, start, tip)
-        (folder / "PR_BODY.md").write_text(
-            body(kit, pin, stack, one, size, files, base_ids, envs_stamp, repro)
-        )
+        text = body(kit, pin, stack, one, base_ids, envs_stamp, repro)
+        (folder / "PR_BODY.md").write_text(text)
+        lines = prbody.line_count(text)
+        over = f" (over {prbody.MAX_LINES}: shorten its summary)" if lines > prbody.MAX_LINES else ""
+        info(f"PR {one.name}: PR_BODY.md, {lines} lines{over}")
+        if words := prbody.kit_words(text):
+            warn(f"PR {one.name}: PR_BODY.md uses the kit's words {', '.join(words)}: reword its summary")
         if one.issue:
             text = issue.load(kit.root / one.issue)
             # The environments where the reproducer, on the release, raised the issue's error.
