@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     parser.add_argument("--tests", type=Path, default=Path("tests"), help="folder of the test modules")
     parser.add_argument(
-        "--random", default="jax.random", help="the module whose key and PRNGKey to wrap (the kit's tests fake it)"
+        "--random",
+        default="jax.random",
+        help="the module whose key and PRNGKey to wrap (the kit's tests fake it)",
     )
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
