@@ -122,7 +122,7 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
     # and the test the PR it depends on adds is not its own.
     assert "- On 1.0.0 with the PRs it depends on: 2 tests of the code it touches pass.\n" in body
     assert "new tests" not in body.lower()
-    assert "| 3.13.0 | 0.12.0 | 0.13.8 | 9.2.0 | **1 fail** | 1 pass |\n" in body
+    assert "<details>" not in body  # it edits no test file of its own and adds no test
     assert "- `sphinx-build -b doctest` over docs/: 6 passed, 1 failed.\n" in body
     tests_body = (out / "tests/PR_BODY.md").read_text()
     assert tests_body.startswith("Adds a test.\n\nTested:\n")
@@ -131,7 +131,7 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
         "- On 1.0.0 with only this change: 2 tests of the code it touches pass, 1 of them new.\n"
         in tests_body
     )
-    assert "- The new tests: they also pass under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0.\n" in tests_body
+    assert "- Its new tests also pass under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0.\n" in tests_body
     assert (
         "- The full suite passes (2 tests) with this and my other open PRs applied together.\n" in tests_body
     )
@@ -139,13 +139,17 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
     assert "sphinx-build" not in tests_body  # it changes no docs
     # The environment table is folded, in words a maintainer uses.
     assert "<details><summary>Tests by environment</summary>" in tests_body
-    assert "| 3.13.0 | 0.12.0 | 0.13.8 | 9.2.0 | **1 fail** | 1 pass | 1 pass |" in tests_body
+    assert "| Python | jax | equinox | pytest | its new tests |" in tests_body
+    assert "| 3.13.0 | 0.12.0 | 0.13.8 | 9.2.0 | 1 pass |" in tests_body
     for text in (body, tests_body):
         assert prbody.line_count(text) <= prbody.MAX_LINES
         assert prbody.kit_words(text) == []
         assert not re.search(r"(^|\D)0 (passed|tests|new)", text)  # no line that counts nothing
     for name, text in (("tests", tests_body), ("docs", body)):
-        assert f"PR {name}: PR_BODY.md, {prbody.line_count(text)} lines\n" in proc.stdout
+        assert (
+            f"PR {name}: PR_BODY.md, {prbody.line_count(text)} lines (the environment table folded)\n"
+            in proc.stdout
+        )
     assert "PR docs: branch add-docs, 1 file(s) +5 -0" in proc.stdout
     assert (
         "gh pr create --repo danielward27/flowjax --base main --head <your-github-user>:add-docs"
@@ -298,7 +302,8 @@ def test_body_lines_for_fixed_tests_other_prngs_and_random_streams(upstream):
     assert prbody.fixed_line(facts) is None
     mine = dataclasses.replace(facts, only_mine={"tests/test_upstream.py"})
     assert prbody.fixed_line(mine) == (
-        "Under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0: 1 failure on main, 0 with this PR."
+        "Under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0: 1 failure on main, 0 with this PR"
+        " (run together with my other open PRs, which do not edit these files)."
     )
     new = "tests/test_new.py::test_new"
     results = kit.results
@@ -330,6 +335,10 @@ def test_body_lines_for_fixed_tests_other_prngs_and_random_streams(upstream):
     write_stamp(results / "streams.json", kit, series="0" * 64, rows=rows, cases=[new])
     assert prbody.flake_line(facts) is None
     assert prbody.streams_line(facts) is None
+
+
+def test_a_folded_block_counts_as_one_line():
+    assert prbody.line_count("a\n\n<details><summary>x</summary>\n\n| t |\n|---|\n\n</details>\n") == 3
 
 
 def test_kit_words_are_found_as_words():

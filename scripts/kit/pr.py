@@ -229,7 +229,7 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         (folder / "PR_BODY.md").write_text(text)
         lines = prbody.line_count(text)
         over = f" (over {prbody.MAX_LINES}: shorten its summary)" if lines > prbody.MAX_LINES else ""
-        info(f"PR {one.name}: PR_BODY.md, {lines} lines{over}")
+        info(f"PR {one.name}: PR_BODY.md, {lines} lines (the environment table folded){over}")
         if words := prbody.kit_words(text):
             warn(f"PR {one.name}: PR_BODY.md uses the kit's words {', '.join(words)}: reword its summary")
         if one.issue:

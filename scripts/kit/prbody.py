@@ -23,6 +23,8 @@ from kit.tally import Case, read_cases
 # Words of the kit's, which mean nothing to a maintainer; a body must not use them.
 KIT_WORDS = ("series", "sentinel", "sentinels", "stack", "pin", "kit", "make test", "make envs", "upstream")
 MAX_LINES = 30
+# Other environments run every PR together; the files a line counts are edited by this PR alone.
+TOGETHER = " (run together with my other open PRs, which do not edit these files)"
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ def fixed_line(f: Facts) -> str | None:
     counts = {(before, after) for _, before, after in fixes}
     if len(counts) == 1:
         before, after = counts.pop()
-        return f"Under {_under([e for e, _, _ in fixes])}: {_n(before, 'failure')} on main, {after} with this PR."
+        where = _under([e for e, _, _ in fixes])
+        return f"Under {where}: {_n(before, 'failure')} on main, {after} with this PR{TOGETHER}."
     return (
         "Under "
         + "; ".join(
@@ -179,8 +182,8 @@ def envs_new_line(f: Facts) -> str | None:
             ok.append(env)
         elif mine:
             bad.append(f"{_failed(mine)} of them fail under pytest {env.versions['pytest']} on {env.words}")
-    parts = [f"they also pass under {_under(ok)}"] if ok else []
-    return ("The new tests: " + "; ".join(parts + bad) + ".") if parts or bad else None
+    parts = [f"also pass under {_under(ok)}"] if ok else []
+    return ("Its new tests " + "; ".join(parts + bad) + ".") if parts or bad else None
 
 
 def full_suite_line(f: Facts) -> str | None:
@@ -290,20 +293,25 @@ def evidence_lines(f: Facts) -> list[str]:
 
 
 def envs_table(f: Facts) -> list[str]:
-    """Per environment: the existing tests of what this PR touches, on main and with it; its new tests."""
-    if not f.envs:
-        return []
+    """Per environment: the existing tests in the files only this PR edits, on main and with it; its new tests.
+
+    Files another PR edits too are left out: their change on main would not be this PR's.
+    """
     ids = {c.nodeid for c in f.new}
-    head = ["Python", "jax", "equinox", "pytest", "existing tests, main", f"with all {len(f.stack.prs)} PRs"]
-    head += ["new tests"] if ids else []
+    paths = {c.path for env in f.envs for c in env.main if c.path in f.only_mine}
+    if not f.envs or not (ids or paths):
+        return []
+    head = ["Python", "jax", "equinox", "pytest"]
+    head += ["existing tests it edits, main", f"with all {len(f.stack.prs)} PRs"] if paths else []
+    head += ["its new tests"] if ids else []
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    paths = {c.path for c in f.proof}
     for env in f.envs:
-        before = [c for c in env.main if c.path in paths]
-        existing = {c.nodeid for c in env.main}
-        after = [c for c in env.patched if c.path in paths and c.nodeid in existing]
         v = env.versions
-        cells = [v["python"], v["jax"], v["equinox"], v["pytest"], _cell(before), _cell(after)]
+        cells = [v["python"], v["jax"], v["equinox"], v["pytest"]]
+        if paths:
+            before = [c for c in env.main if c.path in paths]
+            existing = {c.nodeid for c in before}
+            cells += [_cell(before), _cell([c for c in env.patched if c.nodeid in existing])]
         cells += [_cell([c for c in env.patched if c.nodeid in ids])] if ids else []
         rows.append("| " + " | ".join(cells) + " |")
     return ["<details><summary>Tests by environment</summary>", "", *rows, "", "</details>"]
@@ -366,5 +374,6 @@ def kit_words(text: str) -> list[str]:
 
 
 def line_count(text: str) -> int:
-    """Lines of a body, as a reader scrolls them."""
-    return len(text.splitlines())
+    """Lines of a body as a reader sees them: a folded ``<details>`` block is its one summary line."""
+    folded = re.sub(r"<details>.*?</details>", "<details>", text, flags=re.DOTALL)
+    return len(folded.splitlines())
