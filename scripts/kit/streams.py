@@ -242,11 +242,11 @@ def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
         if seconds
         else "No stream ran.",
         "",
-        "| test case | streams | failures | failure rate | keys made | first failure |",
+        "| test case | streams | failures | failure rate | keys made in its run | first failure |",
         "|---|---|---|---|---|---|",
     ]
     for r in found:
-        keys = str(r.keys) if r.keys else "0 (module-level keys only)"
+        keys = str(r.keys) if r.keys else "0 (keys from import only, or none)"
         first = r.first_failure.replace("|", "/")[:120] or "-"
         lines.append(f"| `{r.nodeid}` | {r.runs} | {r.failures} | {r.rate:.1%} | {keys} | {first} |")
     total = sum(r.failures for r in found)
