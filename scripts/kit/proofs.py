@@ -46,3 +46,12 @@ def proven_line(runs: list[dict[str, Any]]) -> str:
     """``proven on v19.1.2 and on main at abc1234, 2026-11-20`` (empty when there is none)."""
     labels = [str(r.get("base_label") or r.get("base_ref")) for r in runs]
     return "proven on " + " and on ".join(labels) if labels else ""
+
+
+def add_bases(body: str, runs: list[dict[str, Any]]) -> str:
+    """``body`` with one closing line naming the bases the change was proven on (none: unchanged)."""
+    line = proven_line(runs)
+    if not line:
+        return body
+    said = f"{line[0].upper()}{line[1:]}: the full test suite passes on each with this PR and the others applied."
+    return f"{body.rstrip()}\n\n{said}\n"
