@@ -139,7 +139,7 @@ def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str,
     )
     with gitutil.scratch_worktree(repo, base) as work:
         for patch in patches:
-            if gitutil.run(work, "am", "--quiet", str(patch.path), env=env, check=False).returncode:
+            if gitutil.run(work, "am", "--quiet", "--3way", str(patch.path), env=env, check=False).returncode:
                 raise KitError(f"{patch.name} does not apply on {base}")
             gitutil.run(
                 work,
