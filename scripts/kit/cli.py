@@ -48,6 +48,8 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     state.require_stack_branch(target, pin)
     names = sources.refresh(kit, pin, target.repo, target.base)
     state.record_applied(target.repo, pin.branch)
+    if target.mode == "clone":
+        state.record_base(target.repo, target.base_name)
     info(f"exported {len(names)} commit(s) above {target.base_name} to {kit.patches}")
     return 0
 
