@@ -14,7 +14,7 @@ export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VER
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-apply: ## fetch + verify the pinned sdist, make build/flowjax, apply the stack (PR=<name>: one PR + deps)
+apply: ## fetch + verify the pinned sdist, make build/flowjax, apply the stack (PR=<name>: one PR + deps; FLOWJAX_DIR=<clone> UPSTREAM_REF=main: onto main)
 	@$(KIT) apply
 
 test: ## kit tests; each PR alone; the stack + upstream's suite; sentinels; reproducer; docs; drift; ruff

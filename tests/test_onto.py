@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import Upstream, git
-from kit import carried
+from kit import carried, state
+from kit.config import load_pin
 from test_apply import error_line
-from test_pr import AUTHOR, envs_of_a_run, results_of_a_run
+from test_pr import AUTHOR, envs_of_a_run, kit_of, results_of_a_run
 
 DOCS = "docs/getting_started.rst"
 DOCS_PATCH = "0002-docs-add-a-section.patch"
@@ -237,3 +238,16 @@ def test_proof_runs_the_whole_file_when_module_code_is_edited(tests_repo):
 def test_proof_runs_the_tests_named_after_an_edited_module(tests_repo):
     (tests_repo / "flowjax/bijections/utils.py").write_text("X = 2\n")
     assert _proof(tests_repo) == ["tests/test_bijections/test_bijection_utils.py"]
+
+
+def test_a_base_is_described_by_its_tag_or_its_ref_commit_and_date(upstream, clone):
+    kit = kit_of(upstream)
+    pin = load_pin(kit.pin_file)
+    main = git(clone, "rev-parse", "main")
+    day = git(clone, "log", "-1", "--format=%cs", "main")
+    assert state.require_target(kit, pin, "v1.0.0").describe() == "v1.0.0"
+    assert state.require_target(kit, pin, "main").describe() == f"main at {main[:7]}, {day}"
+    assert state.require_target(kit, pin, main[:10]).describe() == f"{main[:7]}, {day}"
+    facts = state.require_target(kit, pin, "main").facts()
+    assert (facts["base_ref"], facts["base_commit"]) == ("main", main)
+    assert facts["base_date"].startswith(day)

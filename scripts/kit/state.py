@@ -55,6 +55,8 @@ class Target:
         if self.is_release:
             return self.base_name
         day = gitutil.out(self.repo, "log", "-1", "--format=%cs", self.base)
+        if self.base.startswith(self.base_name.lower()):  # named by its hash
+            return f"{self.base[:7]}, {day}"
         return f"{self.base_name} at {self.base[:7]}, {day}"
 
     def facts(self) -> dict[str, str]:
