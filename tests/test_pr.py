@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 from conftest import Upstream, git
-from kit.config import Kit
-from kit.stamp import write_stamp
+from kit import prbody, proofs, state
+from kit.config import Kit, load_pin
+from kit.stack import load_stack
+from kit.stamp import series_digest, write_stamp
 from test_apply import error_line
 
 AUTHOR = "Ada Lovelace <ada@example.com>"
@@ -18,6 +22,10 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="py
 <testcase classname="tests.test_new" name="test_new" time="1.5"/>
 <testcase classname="tests.test_upstream" name="test_upstream" time="3.0"/>
 </testsuite></testsuites>
+"""
+PIN_JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.test_upstream" name="test_upstream" time="3.0"><failure message="NotImplementedError"/>
+</testcase></testsuite></testsuites>
 """
 DOCTEST_SUMMARY = "Doctest summary\n===============\n    7 tests\n    1 failure in tests\n"
 ROW = {
@@ -61,22 +69,30 @@ def results_of_a_run(upstream: Upstream, **facts) -> None:
     ids = upstream.kit / f"build/nodeids/base-nodeids-{base[:12]}.txt"
     ids.parent.mkdir(parents=True, exist_ok=True)
     ids.write_text(BASE_IDS)
+    kit = kit_of(upstream)
+    pin = load_pin(kit.pin_file)
+    target = state.require_target(kit, pin)
     stamp = {
         "upstream_suite": True,
         "order": "natural",
         "version": "1.0.0",
         "tree": git(upstream.checkout, "rev-parse", "HEAD^{tree}"),
         "exit_code": 0,
+        **target.facts(),
     }
-    write_stamp(results / "stamp.json", kit_of(upstream), **(stamp | facts))
+    write_stamp(results / "stamp.json", kit, **(stamp | facts))
+    proofs.record(kit, series_digest(kit), stamp | facts)
 
 
 def envs_of_a_run(upstream: Upstream, **row) -> None:
-    """What `make envs` leaves: the table and its stamp."""
+    """What `make envs` leaves: the table, its stamp, and each row's cases (upstream's test fails on 1.0.0)."""
     results = upstream.kit / "build/results"
     results.mkdir(parents=True, exist_ok=True)
     (results / "envs.md").write_text("| env | ... |\n|---|---|\n| latest | ... |\n")
     write_stamp(results / "envs.json", kit_of(upstream), rows=[ROW | row], made="2026-11-26 10:00")
+    (results / "envs/latest").mkdir(parents=True, exist_ok=True)
+    (results / "envs/latest/pin.xml").write_text(PIN_JUNIT)
+    (results / "envs/latest/stack.xml").write_text(JUNIT)
 
 
 def ready(upstream: Upstream) -> None:
@@ -105,23 +121,48 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
         assert "kit@example.com" not in patch.read_text()
         assert "flowjax-kit" not in patch.read_text()
     body = (out / "docs/PR_BODY.md").read_text()
-    assert body.startswith("# Add a docs section\n")
-    assert "Depends on **tests** (Add the new test): merge that first" in body
-    assert "- **docs**: Add a docs section, after tests (this PR)" in body
-    assert "Diff: 1 file(s), +5 -0 lines." in body
-    assert "- `docs/getting_started.rst` (+5 -0)" in body
-    assert "the whole stack" in body  # docs is not provable alone: its closure is the stack
-    assert "| latest | ... |" in body
+    assert body.startswith("Tested:\n")  # no summary in its stack.toml; the title is the PR's, not the body's
+    assert 'Depends on "Add the new test": merge that first' in body
+    # docs is not provable alone (its closure is everything): its proof is the run of every PR,
+    # and the test the PR it depends on adds is not its own.
+    assert "- On 1.0.0 with the PRs it depends on: 2 tests of the code it touches pass.\n" in body
+    assert "new tests" not in body.lower()
+    assert "<details>" not in body  # it edits no test file of its own and adds no test
+    assert "- `sphinx-build -b doctest` over docs/: 6 passed, 1 failed.\n" in body
     tests_body = (out / "tests/PR_BODY.md").read_text()
-    assert "Adds a test." in tests_body
-    assert "Depends on no other PR" in tests_body
-    assert "this PR alone" in tests_body
-    assert "- tests this PR adds: 1 passed, 0 failed (1.5s)" in tests_body
-    assert "| `tests/test_new.py::test_new` | - | passed |" in tests_body
-    assert "PR docs: branch add-docs, 1 file(s) +5 -0" in proc.stdout
+    assert tests_body.startswith("Adds a test.\n\nTested:\n")
+    assert "Depends on" not in tests_body
     assert (
-        "gh pr create --repo danielward27/flowjax --base main --head <your-github-user>:add-docs"
-        in proc.stdout
+        "- On 1.0.0 with only this change: 2 tests of the code it touches pass, 1 of them new.\n"
+        in tests_body
+    )
+    assert "- Its new tests also pass under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0.\n" in tests_body
+    assert (
+        "- The full suite passes (2 tests) with this and my other open PRs applied together.\n" in tests_body
+    )
+    assert "- The new tests take 1.5s, 50.0% of the rest of the suite's time.\n" in tests_body
+    assert "sphinx-build" not in tests_body  # it changes no docs
+    # The environment table is folded, in words a maintainer uses.
+    assert "<details><summary>Tests by environment</summary>" in tests_body
+    assert "| Python | jax | equinox | pytest | its new tests |" in tests_body
+    assert "| 3.13.0 | 0.12.0 | 0.13.8 | 9.2.0 | 1 pass |" in tests_body
+    for text in (body, tests_body):
+        assert prbody.line_count(text) <= prbody.MAX_LINES
+        assert prbody.kit_words(text) == []
+        assert not re.search(r"(^|\D)0 (passed|tests|new)", text)  # no line that counts nothing
+    for name, text in (("tests", tests_body), ("docs", body)):
+        assert (
+            f"PR {name}: PR_BODY.md, {prbody.line_count(text)} lines (the environment table folded)\n"
+            in proc.stdout
+        )
+    assert "PR docs: branch add-docs, 1 file(s) +5 -0" in proc.stdout
+    # The sdist checkout's history is not upstream's: no push command, one line saying what works.
+    assert "push" not in proc.stdout.replace("nothing to push", "")
+    assert "gh pr create" not in proc.stdout
+    assert "not danielward27/flowjax's history" in proc.stdout
+    assert "make apply FLOWJAX_DIR=<your clone> UPSTREAM_REF=main" in proc.stdout
+    assert body.rstrip().endswith(
+        "Proven on 1.0.0 (PyPI sdist): the full test suite passes on each with this PR and the others applied."
     )
 
 
@@ -186,7 +227,7 @@ def test_pr_writes_the_issue_text_with_versions(upstream):
     rows.append(rows[0] | {"env": "lowest", "jax": "0.7.0", "reproducer_pin": {"tests": "AttributeError: y"}})
     write_stamp(stamp, kit_of(upstream), rows=rows, made="2026-11-26 10:00")
     (upstream.kit / "build/results/reproducer-tests.txt").write_text(
-        "on the pin: ValueError: x; with this PR: ran\n"
+        "on upstream/1.0.0: ValueError: x; with this PR: ran\n"
     )
     proc = run(upstream, "pr", AUTHOR=AUTHOR)
     assert proc.returncode == 0, proc.stderr
@@ -194,7 +235,7 @@ def test_pr_writes_the_issue_text_with_versions(upstream):
     issue_md = upstream.kit / "build/pr/tests/ISSUE.md"
     filing = f"  gh issue create --repo danielward27/flowjax --title 'It breaks' --body-file {issue_md}\n"
     assert filing in proc.stdout
-    assert proc.stdout.index(filing) < proc.stdout.index("gh pr create")
+    assert "nothing to push from here" in proc.stdout  # the sdist checkout: issue, not PRs
     assert "make pr ISSUE=<the number gh prints>" in proc.stdout
     assert "Fixes #" not in (upstream.kit / "build/pr/tests/PR_BODY.md").read_text()
     text = issue_md.read_text()
@@ -202,7 +243,7 @@ def test_pr_writes_the_issue_text_with_versions(upstream):
     assert "- flowjax 1.0.0, Python 3.13.0, jax 0.12.0, equinox 0.13.8\n" in text
     assert "0.7.0" not in text
     assert (
-        "the issue's reproducer: on the pin: ValueError: x; with this PR: ran"
+        "- The example from the issue raises `ValueError: x` on 1.0.0; with this PR: ran.\n"
         in (upstream.kit / "build/pr/tests/PR_BODY.md").read_text()
     )
     proc = run(upstream, "pr", AUTHOR=AUTHOR, ISSUE="245")
@@ -268,5 +309,66 @@ def test_pr_in_a_user_clone_prints_the_push(upstream, clone: Path):
     proc = run(upstream, "pr", AUTHOR=AUTHOR)
     assert proc.returncode == 0, proc.stderr
     assert f"git -C {clone} push <your-fork-remote> add-docs" in proc.stdout
+    assert (
+        "gh pr create --repo danielward27/flowjax --base main --head <your-github-user>:add-docs"
+        in proc.stdout
+    )
+    assert "branches on v1.0.0, where `make test` proved them" in proc.stdout
     assert git(clone, "branch", "--show-current") == "reparameterized-gradients"
     assert git(clone, "log", "-1", "--format=%ae", "add-docs") == "ada@example.com"
+
+
+def test_body_lines_for_fixed_tests_other_prngs_and_random_streams(upstream):
+    ready(upstream)
+    kit = kit_of(upstream)
+    pin = load_pin(kit.pin_file)
+    stack = load_stack(kit.patches, pin.branch)
+    envs_stamp = json.loads((kit.results / "envs.json").read_text())
+    facts = prbody.facts(kit, pin, stack, stack.get("tests"), set(BASE_IDS.split()), envs_stamp, {})
+    # test_upstream fails on the release under pytest 9.2 and passes with every PR: that is this
+    # PR's evidence only where no other PR edits the file.
+    assert prbody.fixed_line(facts) is None
+    mine = dataclasses.replace(facts, only_mine={"tests/test_upstream.py"})
+    assert prbody.fixed_line(mine) == (
+        "Under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0: 1 failure on main, 0 with this PR"
+        " (run together with my other open PRs, which do not edit these files)."
+    )
+    new = "tests/test_new.py::test_new"
+    results = kit.results
+    assert prbody.streams_line(facts) is None
+    assert prbody.flake_line(facts) is None
+    rows = [
+        {"setting": "default", "env": "jax's defaults", "failed_ids": []},
+        {"setting": "rbg", "env": "JAX_DEFAULT_PRNG_IMPL=rbg", "failed_ids": []},
+        {"setting": "unsafe_rbg", "env": "JAX_DEFAULT_PRNG_IMPL=unsafe_rbg", "failed_ids": [new]},
+    ]
+    write_stamp(results / "streams.json", kit, rows=rows, cases=[new])
+    assert prbody.streams_line(facts) == "Under `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg` some of them fail."
+    rows[2]["failed_ids"] = []
+    write_stamp(results / "streams.json", kit, rows=rows, cases=[new])
+    assert prbody.streams_line(facts) == (
+        "They pass with JAX's other random number generators too: "
+        "`JAX_DEFAULT_PRNG_IMPL=rbg` and `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg`."
+    )
+    write_stamp(results / "flake.json", kit, rates={new: {"runs": 100, "failures": 0}})
+    assert prbody.flake_line(facts) == (
+        "0 failures in 100 random streams per test: every `jax.random.key` seed offset 100 times."
+    )
+    write_stamp(results / "flake.json", kit, rates={new: {"runs": 100, "failures": 3}})
+    assert prbody.flake_line(facts) == (
+        "Over 100 random streams per test, 1 test failed at least once (worst: `test_new`, 3 of 100)."
+    )
+    # Results of another version of the patches say nothing about this one.
+    write_stamp(results / "flake.json", kit, series="0" * 64, rates={new: {"runs": 100, "failures": 0}})
+    write_stamp(results / "streams.json", kit, series="0" * 64, rows=rows, cases=[new])
+    assert prbody.flake_line(facts) is None
+    assert prbody.streams_line(facts) is None
+
+
+def test_a_folded_block_counts_as_one_line():
+    assert prbody.line_count("a\n\n<details><summary>x</summary>\n\n| t |\n|---|\n\n</details>\n") == 3
+
+
+def test_kit_words_are_found_as_words():
+    assert prbody.kit_words("The series' tests and a sentinel, on the pin") == ["series", "sentinel", "pin"]
+    assert prbody.kit_words("Pinned versions; a spinning top; stacked bars") == []

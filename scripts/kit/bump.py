@@ -48,13 +48,13 @@ def bump(kit: Kit, pin: Pin, version: str) -> int:
     info(f"pinned FlowJAX {version} (sha256 {sha}) in {kit.pin_file.name}; patches/ unchanged")
     new_pin = load_pin(kit.pin_file)
     try:
-        apply.apply(kit, new_pin)
+        apply.apply(kit, new_pin, ref=new_pin.tag)
     except KitError as e:
         info(f"bump: the series does not apply to {version}: {e}")
         info("fix it in the checkout (edit, `git add`, `git am --continue` or commit), then `make refresh`")
         return 1
     python = env.ensure_env(kit)
-    target = state.resolve_target(kit, new_pin)
+    target = state.resolve_target(kit, new_pin, new_pin.tag)
     assert target is not None
     tally = series_tests(kit, new_pin, python, target.repo, target.base, kit.results / "bump.xml")
     info(

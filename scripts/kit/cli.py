@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, testrun
+from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, streams, testrun
 from kit.config import Kit, Pin, load_kit, load_pin
 from kit.log import KitError, info
 from kit.stack import load_stack
@@ -52,6 +52,8 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     commits = len(state.commits_above(target.repo, target.base, "HEAD"))
     done = sources.refresh(kit, pin, target.repo, target.base, one.name if one else None)
     state.record_applied(target.repo, branch)
+    if target.mode == "clone":
+        state.record_base(target.repo, target.base_name)
     stack = load_stack(kit.patches, pin.branch)
     touched = [pr.name for pr in stack.prs if any(p.name in done.changed for p in pr.patches)]
     info(
@@ -103,6 +105,18 @@ def cmd_envs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return envs.matrix(kit, pin, _require_checkout(kit, pin), names)
 
 
+def cmd_streams(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    return streams.streams(kit, pin, _require_checkout(kit, pin), env.ensure_env(kit))
+
+
+def cmd_flake(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+    text = os.environ.get("STREAMS", "").strip() or "100"
+    if not text.isdigit():
+        raise KitError(f"STREAMS={text!r} is not a number of streams")
+    target = _require_checkout(kit, pin)
+    return streams.flake(kit, pin, target, env.ensure_env(kit), int(text), os.environ.get("CASES", ""))
+
+
 def cmd_bump(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     version = os.environ.get("VERSION", "").strip()
     if not version:
@@ -149,6 +163,14 @@ COMMANDS = {
     "test": (cmd_test, "run every stage that proves the patches"),
     "matrix": (cmd_matrix, "apply the series to several releases (VERSIONS=) and run the new tests"),
     "envs": (cmd_envs, "prove the stack in upstream's CI environments; write build/results/envs.md"),
+    "streams": (
+        cmd_streams,
+        "the series' tests under rbg, unsafe_rbg, threefry flipped; build/results/streams.md",
+    ),
+    "flake": (
+        cmd_flake,
+        "each new test case's failures over STREAMS=N fresh random streams; build/results/flake.md",
+    ),
     "bump": (cmd_bump, "move the pin to VERSION=X, re-apply the series and report what broke"),
     "pr": (cmd_pr, "write build/pr/<pr>/ for every PR: branch, patches, PR_BODY.md (and ISSUE.md)"),
     "mutation-report": (

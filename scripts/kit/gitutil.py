@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,14 +95,20 @@ def get_config(repo: Path, key: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+# Proofs run in threads side by side; git's worktree bookkeeping is not for concurrent writers.
+_WORKTREES = threading.Lock()
+
+
 @contextmanager
 def scratch_worktree(repo: Path, commit: str) -> Iterator[Path]:
     """A detached worktree of ``repo`` at ``commit`` in a temporary directory, removed after."""
     with tempfile.TemporaryDirectory(prefix="flowjax-kit-") as tmp:
         work = Path(tmp) / "work"
-        run(repo, "worktree", "add", "--quiet", "--detach", str(work), commit)
+        with _WORKTREES:
+            run(repo, "worktree", "add", "--quiet", "--detach", str(work), commit)
         try:
             yield work
         finally:
-            run(repo, "worktree", "remove", "--force", str(work), check=False)
-            run(repo, "worktree", "prune", check=False)
+            with _WORKTREES:
+                run(repo, "worktree", "remove", "--force", str(work), check=False)
+                run(repo, "worktree", "prune", check=False)

@@ -90,6 +90,6 @@ def conflict_error(outcome: Outcome, base_name: str, repo: Path) -> KitError:
     """The one line for a PR that conflicts with the base; says the checkout is untouched."""
     return KitError(
         f"PR {outcome.pr} conflicts with {base_name}: {outcome.patch} in {outcome.file or 'a file'}; "
-        f"{repo} is untouched. Resolve it on the stack's base you know (e.g. `git am -3` the patch in a "
-        "scratch branch), then `make refresh`, or keep the release as the base (leave UPSTREAM_REF unset)"
+        f"{repo} is untouched. Resolve it: `make apply` on the release, `git rebase {base_name}` there "
+        f"and fix the file, then `make refresh UPSTREAM_REF={base_name}`; or move the pin (`make bump`)"
     )

@@ -15,15 +15,13 @@ import shutil
 import time
 from pathlib import Path
 
-from kit import carried, envs, gitutil, issue
+from kit import envs, gitutil, issue, prbody, proofs
 from kit.config import Kit, Pin
-from kit.docs import read_doctest_summary
-from kit.log import KitError, info
+from kit.log import KitError, info, warn
 from kit.series import Patch
 from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest
-from kit.state import Target, applied_key, require_stack_applied, uncommitted
-from kit.tally import Case, read_cases
+from kit.state import Target, applied_key, require_stack_applied, sdist_history_note, uncommitted
 
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>@\s]+@[^<>\s]+)>\s*$")
 
@@ -58,6 +56,30 @@ def identity(repo: Path, pin: Pin) -> tuple[str, str]:
     if email in kit_emails:
         raise KitError(f'{email} is the kit\'s placeholder, not a contributor: set AUTHOR="Name <mail>"')
     return name, email
+
+
+def check_base(kit: Kit, target: Target) -> None:
+    """The last `make test` ran on the checkout's base, and that ref has not moved since.
+
+    Raises:
+        KitError: If the results name no base, another base, or a ref that has moved.
+    """
+    stamp = read_stamp(kit.results / "stamp.json")
+    if stamp is None:
+        return  # check_results says what is missing
+    ref, proven = stamp.get("base_ref"), stamp.get("base_commit")
+    if not (ref and proven):
+        raise KitError("the test results name no base (an older kit made them): run `make test`")
+    if target.mode == "clone" and (now := gitutil.rev(target.repo, ref)) != proven:
+        raise KitError(
+            f"{ref} has moved since its proof ({proven[:7]} -> {now[:7] if now else 'gone'}): "
+            f"run `make apply UPSTREAM_REF={ref}` and `make test`, then `make pr`"
+        )
+    if proven != target.base:
+        raise KitError(
+            f"the test results were proven on {stamp.get('base_label', ref)}, but the checkout's base is "
+            f"{target.describe()}: run `make test`"
+        )
 
 
 def check_results(kit: Kit, target: Target) -> dict:
@@ -118,7 +140,7 @@ def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str,
     )
     with gitutil.scratch_worktree(repo, base) as work:
         for patch in patches:
-            if gitutil.run(work, "am", "--quiet", str(patch.path), env=env, check=False).returncode:
+            if gitutil.run(work, "am", "--quiet", "--3way", str(patch.path), env=env, check=False).returncode:
                 raise KitError(f"{patch.name} does not apply on {base}")
             gitutil.run(
                 work,
@@ -167,109 +189,18 @@ def diff_size(repo: Path, start: str, tip: str) -> tuple[int, int, int]:
     return number("file"), number("insertion"), number("deletion")
 
 
-def file_stats(repo: Path, start: str, tip: str) -> list[str]:
-    """``path (+a -d)`` for each file of ``start..tip``."""
-    out = []
-    for line in gitutil.out(repo, "diff", "--numstat", f"{start}..{tip}").splitlines():
-        plus, minus, path = line.split("\t")
-        out.append(f"`{path}` (+{plus} -{minus})")
-    return out
-
-
-def _count(cases: list[Case]) -> str:
-    n = {k: sum(c.outcome == k for c in cases) for k in ("passed", "failed", "skipped", "xfailed")}
-    seconds = sum(c.seconds for c in cases)
-    parts = [f"{n[k]} {k}" for k in n if n[k] or k in ("passed", "failed")]
-    return f"{', '.join(parts)} ({seconds:.1f}s)"
-
-
-def _new_cases_table(cases: list[Case]) -> list[str]:
-    by_function: dict[str, list[Case]] = {}
-    for case in cases:
-        by_function.setdefault(f"{case.path}::{case.function}", []).append(case)
-    rows = ["| test | cases | outcome |", "|---|---|---|"]
-    for function, group in by_function.items():
-        params = ", ".join(c.param for c in group if c.param) or "-"
-        outcome = ", ".join(
-            sorted(
-                {
-                    c.outcome + (f" ({c.message})" if c.outcome != "passed" and c.message else "")
-                    for c in group
-                }
-            )
-        )
-        rows.append(f"| `{function}` | {params} | {outcome} |")
-    return rows
-
-
 def body(
     kit: Kit,
     pin: Pin,
     stack: Stack,
     pr: PR,
-    size: tuple[int, int, int],
-    files: list[str],
     base_ids: set[str],
     envs_stamp: dict,
     repro: dict[str, str],
 ) -> str:
-    """PR_BODY.md for one PR."""
-    lines = [f"# {pr.title}", "", pr.summary, ""]
-    position = stack.names.index(pr.name) + 1
-    lines += ["## Stack", ""]
-    if pr.depends:
-        lines.append(
-            "Depends on "
-            + ", ".join(f"**{d}** ({stack.get(d).title})" for d in pr.depends)
-            + ": merge that first; until then this branch also carries its commits."
-        )
-    else:
-        lines.append("Depends on no other PR: it can be reviewed and merged on its own.")
-    lines += ["", f"PR {position} of {len(stack.prs)} from one series of changes:", ""]
-    for other in stack.prs:
-        mark = " (this PR)" if other.name == pr.name else ""
-        deps = f", after {', '.join(other.depends)}" if other.depends else ""
-        lines.append(f"- **{other.name}**: {other.title}{deps}{mark}")
-    lines += ["", "## Changes", "", f"Diff: {size[0]} file(s), +{size[1]} -{size[2]} lines.", ""]
-    lines += [f"- {f}" for f in files]
-    lines += ["", "## Evidence", ""]
-    # The run that made these results proved each PR the stack says is provable alone.
-    alone = pr in stack.provable_alone()
-    xml = kit.results / (f"pr-{pr.name}.xml" if alone else "flowjax.xml")
-    if not xml.is_file():
-        raise KitError(f"no test results for PR {pr.name} ({xml.name}): run `make test`")
-    cases = read_cases(xml)
-    new, upstream = carried.split(cases, base_ids)
-    where = "this PR alone" if alone else "the whole stack"
-    lines.append(
-        f"From the last `make test` on FlowJAX {pin.version}, {where} (upstream's pytest "
-        f"addopts: jaxtyping + beartype checks on):"
-    )
-    lines += [
-        "",
-        f"- tests this PR adds: {_count(new)}",
-        f"- upstream's tests of the files it touches: {_count(upstream)}",
-    ]
-    doctest_out = kit.results / (f"pr-{pr.name}-doctest" if alone else "doctest") / "output.txt"
-    if doctest_out.is_file():
-        dt = read_doctest_summary(doctest_out)
-        lines.append(f"- `sphinx-build -b doctest` over docs/: {dt.passed} passed, {dt.failed} failed")
-    if pr.issue and pr.name in repro:
-        lines.append(f"- the issue's reproducer: {repro[pr.name]}")
-    if new:
-        lines += ["", *_new_cases_table(new)]
-    lines += [
-        "",
-        "### In upstream's CI environments (the whole stack)",
-        "",
-        (kit.results / "envs.md").read_text().strip(),
-        "",
-        f"(`make envs`, {envs_stamp.get('made', '')})",
-    ]
-    report, made = kit.results / "mutation-report.md", read_stamp(kit.results / "mutation-report.json")
-    if report.is_file() and made and made.get("series") == series_digest(kit):
-        lines += ["", "### Mutation report (the whole stack)", "", report.read_text().strip()]
-    return "\n".join(lines).rstrip() + "\n"
+    """PR_BODY.md for one PR (see kit.prbody: one line per piece of its own evidence), and its bases."""
+    text = prbody.render(prbody.facts(kit, pin, stack, pr, base_ids, envs_stamp, repro))
+    return proofs.add_bases(text, proofs.proven(kit, series_digest(kit)))
 
 
 def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
@@ -286,6 +217,7 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
     """Write build/pr/<name>/ for every PR; point each PR's branch at it; print how to open them."""
     stack = load_stack(kit.patches, pin.branch)
     fixes = issue_number()
+    check_base(kit, target)
     require_stack_applied(target, pin, stack.patches)
     check_results(kit, target)
     envs_stamp = check_envs(kit)
@@ -306,10 +238,13 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         start = f"{tip}~{len(one.patches)}"
         gitutil.run(repo, "format-patch", "--quiet", "--no-signature", "-o", str(folder), f"{start}..{tip}")
         size = diff_size(repo, start, tip)
-        files = file_stats(repo, start, tip)
-        (folder / "PR_BODY.md").write_text(
-            body(kit, pin, stack, one, size, files, base_ids, envs_stamp, repro)
-        )
+        text = body(kit, pin, stack, one, base_ids, envs_stamp, repro)
+        (folder / "PR_BODY.md").write_text(text)
+        lines = prbody.line_count(text)
+        over = f" (over {prbody.MAX_LINES}: shorten its summary)" if lines > prbody.MAX_LINES else ""
+        info(f"PR {one.name}: PR_BODY.md, {lines} lines (the environment table folded){over}")
+        if words := prbody.kit_words(text):
+            warn(f"PR {one.name}: PR_BODY.md uses the kit's words {', '.join(words)}: reword its summary")
         if one.issue:
             text = issue.load(kit.root / one.issue)
             # The environments where the reproducer, on the release, raised the issue's error.
@@ -326,7 +261,12 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
                 add_fixes(folder / "PR_BODY.md", fixes)
                 info(f'PR {one.name}: its body ends "Fixes #{fixes}."')
         info(f"PR {one.name}: branch {one.branch}, {size[0]} file(s) +{size[1]} -{size[2]}; wrote {folder}")
-    print_commands(kit, pin, stack, repo, fixes)
+    print_issue_commands(kit, pin, stack, fixes)
+    if target.mode == "sdist":
+        info(f"wrote the bodies and patches for review; nothing to push from here: {sdist_history_note(pin)}")
+        return
+    info(f"branches on {target.describe()}, where `make test` proved them")
+    print_pr_commands(kit, pin, stack, repo)
 
 
 def issue_number() -> str | None:
@@ -348,20 +288,24 @@ def add_fixes(body_file: Path, number: str) -> None:
     body_file.write_text(body_file.read_text().rstrip("\n") + f"\n\nFixes #{number}.\n")
 
 
-def print_commands(kit: Kit, pin: Pin, stack: Stack, repo: Path, fixes: str | None) -> None:
-    """How to file the issue and open the PRs, in order; the kit itself never pushes."""
+def print_issue_commands(kit: Kit, pin: Pin, stack: Stack, fixes: str | None) -> None:
+    """How to file each issue text (before the PRs); then ``ISSUE=`` puts "Fixes #n" into the fix's body."""
+    for one in stack.prs if fixes is None else []:
+        if one.issue:
+            title = issue.load(kit.root / one.issue).title
+            body_file = kit.build / "pr" / one.name / "ISSUE.md"
+            info(f"file the issue first (PR {one.name} fixes it):")
+            quoted = shlex.quote(title), shlex.quote(str(body_file))
+            print(f"  gh issue create --repo {pin.github} --title {quoted[0]} --body-file {quoted[1]}")
+            print(
+                f'  make pr ISSUE=<the number gh prints>   # PR {one.name}\'s body then ends "Fixes #<number>."'
+            )
+
+
+def print_pr_commands(kit: Kit, pin: Pin, stack: Stack, repo: Path) -> None:
+    """How to push each PR's branch and open it; the kit itself never pushes."""
     out = kit.build / "pr"
-    with_issue = [one for one in stack.prs if one.issue]
     info("the kit never pushes; to open the PRs, run:")
-    for one in with_issue if fixes is None else []:
-        title = issue.load(kit.root / str(one.issue)).title
-        print(
-            f"  gh issue create --repo {pin.github} --title {shlex.quote(title)} "
-            f"--body-file {shlex.quote(str(out / one.name / 'ISSUE.md'))}"
-        )
-        print(
-            f'  make pr ISSUE=<the number gh prints>   # PR {one.name}\'s body then ends "Fixes #<number>."'
-        )
     for one in stack.prs:
         print(f"  git -C {shlex.quote(str(repo))} push <your-fork-remote> {one.branch}")
         print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from pathlib import Path
 
@@ -12,21 +13,30 @@ from kit.tally import Tally, read_junit
 
 
 def run_pytest(
-    python: Path, args: list[str], cwd: Path, xml: Path, env: dict[str, str] | None = None
+    python: Path,
+    args: list[str],
+    cwd: Path,
+    xml: Path,
+    env: dict[str, str] | None = None,
+    *,
+    log: Path | None = None,
 ) -> Tally:
-    """Run pytest (output streamed), then read its JUnit XML.
+    """Run pytest (output streamed, or written to ``log``), then read its JUnit XML.
 
     Raises:
         KitError: If pytest collected no tests (exit 5) or crashed before writing results.
     """
     xml.parent.mkdir(parents=True, exist_ok=True)
     xml.unlink(missing_ok=True)
-    code = subprocess.run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={xml}", *args],
-        cwd=cwd,
-        env=env,
-        check=False,
-    ).returncode
+    with open(log, "w") if log else contextlib.nullcontext() as out:
+        code = subprocess.run(
+            [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={xml}", *args],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if log else None,
+            check=False,
+        ).returncode
     if code == 5:
         raise KitError(f"pytest collected no tests in {cwd} ({' '.join(args)[:200]})")
     if not xml.is_file():

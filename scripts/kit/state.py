@@ -50,10 +50,14 @@ class Target:
         return self.mode == "sdist" or gitutil.rev(self.repo, f"refs/tags/{self.base_name}") == self.base
 
     def describe(self) -> str:
-        """The base in words: ``v19.1.2``, or ``main at abc1234, 2026-11-20``."""
+        """The base in words: ``v19.1.2``, ``19.1.2 (PyPI sdist)`` or ``main at abc1234, 2026-11-20``."""
+        if self.mode == "sdist":
+            return f"{self.base_name.removeprefix('upstream/')} (PyPI sdist)"
         if self.is_release:
             return self.base_name
         day = gitutil.out(self.repo, "log", "-1", "--format=%cs", self.base)
+        if self.base.startswith(self.base_name.lower()):  # named by its hash
+            return f"{self.base[:7]}, {day}"
         return f"{self.base_name} at {self.base[:7]}, {day}"
 
     def facts(self) -> dict[str, str]:

@@ -8,10 +8,11 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import carried, docs, gitutil, issue, mutate
+from kit import carried, docs, gitutil, issue, mutate, proofs
 from kit.config import Kit, Pin
 from kit.env import ensure_env
 from kit.envs import fault
@@ -22,6 +23,11 @@ from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest, write_stamp
 from kit.state import Target, branch_pr, require_on_base, require_target
 from kit.tally import Tally, read_cases
+
+# `make test`'s total, as a multiple of its stack stage, stays at most this (printed, not enforced).
+TOTAL_OVER_STACK = 1.5
+# Per-PR proofs run side by side: one pytest process per core of a 2-core machine.
+PROOF_WORKERS = 2
 
 
 def ruff_problems(python: Path, repo: Path, base: str) -> list[str]:
@@ -66,8 +72,12 @@ class Stage:
     run: Callable[[], Tally | list[str] | str]
 
 
-def run_stages(stages: list[Stage], results: Path, notes: list[str] = ()) -> int:
+def run_stages(
+    stages: list[Stage], results: Path, notes: list[str] = (), reference: str | None = None
+) -> int:
     """Run every stage, print a timing table and the closing summary line; return an exit code.
+
+    With ``reference`` (a stage's name), the total is also printed as a multiple of that stage.
 
     A stage returns a Tally (tests), a list of problems (a check), or a string: a note that
     it was skipped, and why.
@@ -103,7 +113,14 @@ def run_stages(stages: list[Stage], results: Path, notes: list[str] = ()) -> int
     info("stage timings:")
     for name, detail, seconds in rows:
         info(f"  {name:<40} {seconds:7.1f}s  {detail}")
-    info(f"total {time.perf_counter() - start:.1f}s; results in {results}")
+    elapsed = time.perf_counter() - start
+    info(f"total {elapsed:.1f}s; results in {results}")
+    ref_seconds = next((sec for name, _, sec in rows if name == reference), 0.0)
+    if ref_seconds:
+        info(
+            f"total / stack stage: {elapsed:.0f}s / {ref_seconds:.0f}s = {elapsed / ref_seconds:.2f}x "
+            f"(target <= {TOTAL_OVER_STACK}x)"
+        )
     if failed_stages:
         info(f"failed stages: {', '.join(failed_stages)}")
     for note in notes:
@@ -143,24 +160,48 @@ def apply_in(work: Path, patches: list, what: str) -> None:
         KitError: Naming the patch that does not apply.
     """
     for patch in patches:
-        proc = gitutil.run(work, "am", "--quiet", str(patch.path), env=gitutil.kit_env(), check=False)
+        proc = gitutil.run(
+            work, "am", "--quiet", "--3way", str(patch.path), env=gitutil.kit_env(), check=False
+        )
         if proc.returncode:
             raise KitError(f"{what}: {patch.name} does not apply")
 
 
-def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR) -> Tally:
+def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR, base_ids: set[str]) -> Tally:
     """Apply ``pr`` with only its dependencies to the base, in a scratch worktree, and test it.
 
-    Runs the tests the PR touches, and the doctests when it can change them.
+    Runs the test ids the PR adds or changes and upstream's tests of the library modules it
+    edits (`carried.proof_args`); the doctests when it edits docs/ or a docstring example.
+    The stack stage runs the whole suite on top of every PR. Pytest's output goes to
+    ``results/pr-<name>.log``, so that two proofs can run at once.
     """
     with gitutil.scratch_worktree(target.repo, target.base) as work:
         apply_in(work, stack.patches_for(pr.name), f"PR {pr.name} alone on {target.base_name}")
-        paths = carried.touched_tests(work, target.base, "HEAD")
-        info(f"  PR {pr.name} ({', '.join(stack.names_in(pr.name))}): pytest {' '.join(paths)}")
-        tally = run_pytest(python, ["-q", *paths], work, kit.results / f"pr-{pr.name}.xml")
-        if carried.touches_docs(work, target.base, "HEAD"):
+        args = carried.proof_args(python, work, target.base, base_ids)
+        files = sorted({a.split("::")[0] for a in args})
+        log = kit.results / f"pr-{pr.name}.log"
+        info(
+            f"  PR {pr.name} ({', '.join(stack.names_in(pr.name))}): {len(args)} pytest args in {', '.join(files)}"
+        )
+        t0 = time.perf_counter()
+        tally = run_pytest(python, ["-q", *args], work, kit.results / f"pr-{pr.name}.xml", log=log)
+        if carried.touches_doctests(work, target.base, "HEAD"):
             tally += docs.doctest(python, work, kit.results / f"pr-{pr.name}-doctest", pythonpath=work)
+        info(
+            f"  PR {pr.name}: {tally.passed} passed, {tally.failed} failed in "
+            f"{time.perf_counter() - t0:.1f}s (pytest output: {log})"
+        )
     return tally
+
+
+def prove_each(kit: Kit, python: Path, target: Target, stack: Stack, base_ids: set[str]) -> Tally:
+    """Every PR that is provable alone, two at a time (one per core)."""
+    prs = stack.provable_alone()
+    total = Tally()
+    with ThreadPoolExecutor(max_workers=PROOF_WORKERS) as pool:
+        for tally in pool.map(lambda pr: prove_alone(kit, python, target, stack, pr, base_ids), prs):
+            total += tally
+    return total
 
 
 def reproducer_problems(python: Path, target: Target, stack: Stack, pr: PR, kit: Kit) -> list[str]:
@@ -233,8 +274,14 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
     names = {pr.name for pr in scope}
     sources = tuple(src for src in pin.sources if src.pr is None or src.pr in names)
     stages = [Stage("kit tests", lambda: kit_tests(kit, python, fast=fast))]
-    for pr in [] if fast or one is not None else stack.provable_alone():
-        stages.append(Stage(f"PR {pr.name} alone", lambda pr=pr: prove_alone(kit, python, target, stack, pr)))
+    if not fast and one is None and stack.provable_alone():
+        n = len(stack.provable_alone())
+        stages.append(
+            Stage(
+                f"each PR alone ({n}, {PROOF_WORKERS} at a time)",
+                lambda: prove_each(kit, python, target, stack, base_ids),
+            )
+        )
     what = "the stack" if one is None else f"PR {one.name}"
     label = f"{what}: the series' own tests" if fast else f"{what} + upstream's suite ({order})"
     stages.append(Stage(label, stack_stage))
@@ -263,15 +310,18 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
         ),
         Stage("ruff (upstream config)", lambda: ruff_problems(python, repo, target.base)),
     ]
-    code = run_stages(stages, results, [matrix_note(kit)])
-    write_stamp(
-        results / "stamp.json",
-        kit,
-        series=digest,
-        upstream_suite=not fast,
-        order=order,
-        version=pin.version,
-        tree=gitutil.out(repo, "rev-parse", "HEAD^{tree}"),
-        exit_code=code,
-    )
+    info(f"base: {target.describe()} ({target.base})")
+    code = run_stages(stages, results, [matrix_note(kit), f"proven on: {target.describe()}"], reference=label)
+    facts = {
+        "upstream_suite": not fast,
+        "order": order,
+        "version": pin.version,
+        "tree": gitutil.out(repo, "rev-parse", "HEAD^{tree}"),
+        "exit_code": code,
+        "made": time.strftime("%Y-%m-%d %H:%M"),
+        **target.facts(),
+    }
+    write_stamp(results / "stamp.json", kit, series=digest, **facts)
+    if one is None:  # the ledger is of the whole stack's runs
+        proofs.record(kit, digest, facts)
     return code

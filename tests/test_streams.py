@@ -1,0 +1,222 @@
+"""`make streams` / `make flake`: the seed-offset plugin and the tables, with no JAX.
+
+A fake ``random`` module stands for ``jax.random``: its keys are ``("key", seed)`` tuples,
+so what the plugin did to a seed can be read off exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from kit import seedoffset, streams
+from kit.seedoffset import SeedOffset
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+FAKE_RANDOM = """
+def key(seed, impl=None):
+    return ("key", seed)
+
+def PRNGKey(seed):
+    return ("PRNGKey", seed)
+
+def uniform(key):
+    return (key[1] * 0.6180339887) % 1
+"""
+
+
+def fake_random() -> types.ModuleType:
+    module = types.ModuleType("fake_random")
+    exec(FAKE_RANDOM, module.__dict__)  # noqa: S102 (the test's own fixed text)
+    return module
+
+
+def test_stream_offsets_are_disjoint_for_small_seeds():
+    assert seedoffset.offset_for(0) == 0
+    assert seedoffset.offset_for(3) == 3 * seedoffset.STRIDE
+    # Stream 1's key(0) is not stream 0's key(1), ... for every seed a test is likely to use.
+    seeds = range(100)
+    keys = [{seedoffset.offset_seed(s, seedoffset.offset_for(k)) for s in seeds} for k in range(5)]
+    assert all(len(a & b) == 0 for i, a in enumerate(keys) for b in keys[i + 1 :])
+    with pytest.raises(ValueError, match="not -1"):
+        seedoffset.offset_for(-1)
+
+
+def test_offset_zero_leaves_the_seed_object_untouched():
+    seed = object()  # no `+`: offset 0 must not even try
+    assert seedoffset.offset_seed(seed, 0) is seed
+    assert seedoffset.offset_seed(7, 20_000) == 20_007
+
+
+def test_the_wrapper_offsets_key_and_prngkey_and_reads_the_offset_at_call_time():
+    random = fake_random()
+    wrapper = SeedOffset(10_000)
+    wrapper.install(random)
+    assert random.key(0) == ("key", 10_000)
+    assert random.key(2, impl="rbg") == ("key", 10_002)  # other arguments pass through
+    assert random.PRNGKey(1) == ("PRNGKey", 10_001)
+    wrapper.offset = 30_000
+    assert random.key(0) == ("key", 30_000)
+    assert wrapper.keys == 4
+    assert random.key.__name__ == "key"  # functools.wraps: tracebacks still say key
+    # Installing again wraps the original, not the wrapper: the offset is added once.
+    SeedOffset(5).install(random)
+    assert random.key(0) == ("key", 5)
+    SeedOffset.uninstall(random)
+    assert random.key(0) == ("key", 0)
+    assert random.PRNGKey(0) == ("PRNGKey", 0)
+
+
+def test_keys_made_at_import_follow_the_stream_after_a_purge(tmp_path, monkeypatch):
+    random = fake_random()
+    monkeypatch.setitem(sys.modules, "fake_random", random)
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "mod_with_key.py").write_text(
+        "import fake_random as jr\nfrom fake_random import key\nKEY = jr.key(0)\nCASES = {'key': key(1)}\n"
+    )
+    monkeypatch.syspath_prepend(str(tests))
+    wrapper = SeedOffset(0)
+    wrapper.install(random)
+    import mod_with_key  # noqa: PLC0415 (imported under the wrapper, on purpose)
+
+    assert (mod_with_key.KEY, mod_with_key.CASES["key"]) == (("key", 0), ("key", 1))
+    wrapper.offset = seedoffset.offset_for(2)
+    assert seedoffset.purge(sys.modules, tests) == ["mod_with_key"]
+    import mod_with_key as again  # noqa: PLC0415
+
+    assert again is not mod_with_key
+    assert (again.KEY, again.CASES["key"]) == (("key", 20_000), ("key", 20_001))
+    assert seedoffset.purge(sys.modules, tests) == ["mod_with_key"]
+    assert seedoffset.purge(sys.modules, tests) == []
+
+
+def test_the_offset_from_the_environment():
+    assert seedoffset.env_offset({}) == 0
+    assert seedoffset.env_offset({"KIT_SEED_OFFSET": " 30000 "}) == 30_000
+    with pytest.raises(ValueError, match="'x' is not an integer"):
+        seedoffset.env_offset({"KIT_SEED_OFFSET": "x"})
+
+
+def test_a_case_outcome_from_its_phases():
+    assert seedoffset.outcome_of({"setup": "passed", "call": "passed", "teardown": "passed"}) == "passed"
+    assert seedoffset.outcome_of({"setup": "passed", "call": "failed", "teardown": "passed"}) == "failed"
+    assert seedoffset.outcome_of({"setup": "failed", "teardown": "passed"}) == "failed"
+    assert seedoffset.outcome_of({"setup": "skipped", "teardown": "passed"}) == "skipped"
+    assert seedoffset.outcome_of({"setup": "passed", "call": "passed", "teardown": "failed"}) == "failed"
+
+
+def test_the_driver_runs_every_stream_in_one_process_and_records_each_case(tmp_path):
+    """`python -m kit.seedoffset` end to end, on the fake random module (no JAX)."""
+    (tmp_path / "fake_random.py").write_text(FAKE_RANDOM)
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_fake.py").write_text(
+        "import os\nimport fake_random as jr\n\nKEY = jr.key(0)\n\n"
+        "def test_only_stream_zero():\n    assert KEY == ('key', 0)\n\n"
+        "def test_any_stream():\n    assert jr.key(3)[1] % 10_000 == 3\n\n"
+        "def test_one_process():\n"
+        "    with open('pids', 'a') as f:\n        f.write(f'{os.getpid()}\\n')\n"
+    )
+    out = tmp_path / "runs.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kit.seedoffset", "--random", "fake_random", "--first", "0", "--streams", "3"]
+        + ["--out", str(out), "--", "-p", "no:xdist", "tests"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": f"{SCRIPTS}:{tmp_path}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "stream 2 (seeds + 20000): 2 passed, 1 failed" in proc.stdout
+    assert len(set((tmp_path / "pids").read_text().split())) == 1  # three runs, one process
+    run = json.loads(out.read_text())
+    assert [s["offset"] for s in run["streams"]] == [0, 10_000, 20_000]
+    rates = {r.nodeid.split("::")[1]: r for r in streams.rates(run)}
+    assert (rates["test_only_stream_zero"].runs, rates["test_only_stream_zero"].failures) == (3, 2)
+    assert rates["test_only_stream_zero"].first_failure.startswith("stream 1: ")
+    assert (rates["test_any_stream"].runs, rates["test_any_stream"].failures) == (3, 0)
+    assert rates["test_any_stream"].keys == 1  # made in its body: a key per run
+    assert rates["test_only_stream_zero"].keys == 0  # its key was made at import
+
+
+def test_the_settings_flip_threefry_from_the_installed_default():
+    names = [s.name for s in streams.settings(partitionable_default=True)]
+    assert names == ["default", "rbg", "unsafe_rbg", "threefry partitionable=0"]
+    flipped = streams.settings(partitionable_default=False)[-1]
+    assert flipped.env == {"JAX_THREEFRY_PARTITIONABLE": "1"}
+    assert streams.env_words(flipped.env) == "JAX_THREEFRY_PARTITIONABLE=1"
+    assert streams.env_words({}) == "jax's defaults"
+
+
+def test_clean_env_drops_the_callers_stream_settings(monkeypatch):
+    monkeypatch.setenv("JAX_DEFAULT_PRNG_IMPL", "rbg")
+    monkeypatch.setenv("KIT_SEED_OFFSET", "10")
+    env = streams.clean_env({"JAX_THREEFRY_PARTITIONABLE": "0"})
+    assert "JAX_DEFAULT_PRNG_IMPL" not in env
+    assert "KIT_SEED_OFFSET" not in env
+    assert env["JAX_THREEFRY_PARTITIONABLE"] == "0"
+
+
+def test_select_cases_by_words():
+    ids = ["t.py::test_a[x]", "t.py::test_b[y]", "u.py::test_a[z]"]
+    assert streams.select(ids, "") == ids
+    assert streams.select(ids, "test_b u.py") == ["t.py::test_b[y]", "u.py::test_a[z]"]
+    assert streams.select(ids, "nothing") == []
+
+
+def _run(outcomes: dict[str, list[str]], seconds: list[float]) -> dict:
+    return {
+        "stride": 10_000,
+        "streams": [
+            {
+                "stream": i + 1,
+                "seconds": s,
+                "cases": {
+                    n: {"outcome": o[i], "keys": 2, "message": "assert 1 == 2"} for n, o in outcomes.items()
+                },
+            }
+            for i, s in enumerate(seconds)
+        ],
+    }
+
+
+def test_rates_and_the_flake_table():
+    run = _run(
+        {"t.py::test_a": ["passed", "failed", "passed", "failed"], "t.py::test_b": ["passed"] * 4},
+        [30.0, 10.0, 12.0, 11.0],
+    )
+    found = streams.rates(run)
+    assert [(r.nodeid, r.runs, r.failures, r.rate) for r in found] == [
+        ("t.py::test_a", 4, 2, 0.5),
+        ("t.py::test_b", 4, 0, 0.0),
+    ]
+    table = streams.flake_markdown(found, run)
+    assert "run on 4 fresh random streams (streams 1-4" in table
+    assert "30.0s for the first (imports), median 11.0s after; 63s in all" in table
+    assert "| `t.py::test_a` | 4 | 2 | 50.0% | 2 | stream 2: assert 1 == 2 |" in table
+    assert "| `t.py::test_b` | 4 | 0 | 0.0% | 2 | - |" in table
+    assert "2 failures in 8 runs; 1 of 2 cases failed at least once." in table
+
+
+def test_a_skipped_run_is_not_a_stream_the_case_passed():
+    run = _run({"t.py::test_a": ["skipped", "passed"]}, [1.0, 1.0])
+    (rate,) = streams.rates(run)
+    assert (rate.runs, rate.failures, rate.skipped) == (1, 0, 1)
+
+
+def test_the_streams_table():
+    row = streams.row_of(
+        streams.settings(True)[1],
+        ("0.10.2", "rbg", True),
+        [],
+        12.4,
+    )
+    assert (row["passed"], row["failed"], row["failures"]) == (0, 0, "-")
+    table = streams.streams_markdown([row], "0.10.2")
+    assert "| rbg | `JAX_DEFAULT_PRNG_IMPL=rbg` | rbg, partitionable=1 | 0 | 0 | 0 | - | 12s |" in table
