@@ -48,6 +48,8 @@ def test_edit_one_pr_on_its_branch_then_return_to_the_stack(upstream):
     assert proc.returncode == 0, proc.stderr
     assert "exported 2 commit(s) of add-docs" in proc.stdout
     assert "changed PR(s) docs; unchanged: tests" in proc.stdout
+    assert "wrote docs_additions/added.rst" in proc.stdout
+    assert "no PR depends on it; `make apply` returns to the whole stack" in proc.stdout
     after = patches(upstream)
     assert after[TESTS_PATCH] == before[TESTS_PATCH]
     assert after[DOCS_PATCH] != before[DOCS_PATCH]

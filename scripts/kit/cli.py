@@ -69,7 +69,9 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
             f"{kit.patches / first.patch}`, resolve, `git am --continue`, then `make refresh`"
         )
     if one is not None:
-        info("PRs that depend on it were re-applied on top; `make apply` returns to the whole stack")
+        above = [p.name for p in stack.prs if p.name != one.name and one.name in stack.names_in(p.name)]
+        on_top = f"re-cut on top of it: {', '.join(above)}" if above else "no PR depends on it"
+        info(f"{on_top}; `make apply` returns to the whole stack")
     return 0
 
 

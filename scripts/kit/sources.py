@@ -302,17 +302,17 @@ def refresh(kit: Kit, pin: Pin, repo: Path, base: str, pr: str | None = None) ->
         before = {p.name: p.read_bytes() for p in kit.patches.glob("*.patch")}
         names = install_patches(new.files, kit, pin, new.stack)
     for path, text in texts.items():
-        write_if_changed(kit.root / path, text)
+        write_if_changed(kit.root / path, text, shown=path)
     changed = [n for n in names if before.get(n) != (kit.patches / n).read_bytes()]
     return Refreshed(names, changed, new.problems)
 
 
-def write_if_changed(path: Path, text: str) -> None:
-    """Write `text` to `path` unless it already holds exactly that."""
+def write_if_changed(path: Path, text: str, shown: str | None = None) -> None:
+    """Write `text` to `path` unless it already holds exactly that; ``shown`` names it in the log."""
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        info(f"wrote {path.parent.name}/{path.name}")
+        info(f"wrote {shown or f'{path.parent.name}/{path.name}'}")
 
 
 def replace_block(post: str, old: str, new: str, before: str | None) -> str:
