@@ -129,3 +129,17 @@ def test_uncommitted_edits_on_another_branch_do_not_suggest_refresh(upstream: Up
     line = error_line(upstream.kit_run("apply"))
     assert "commit or stash them" in line
     assert "make refresh" not in line  # it would refuse on main
+
+
+def test_an_uncommitted_edit_on_a_pr_branch_gets_advice_that_works(upstream: Upstream):
+    repo = upstream.checkout
+    assert upstream.kit_run("apply", PR="docs").returncode == 0
+    rst = repo / "docs/getting_started.rst"
+    rst.write_text(rst.read_text().replace("Some words.", "Edited words."))
+    line = error_line(upstream.kit_run("apply"))
+    assert "uncommitted changes (docs/getting_started.rst): commit them and run `make refresh`" in line
+    assert git(repo, "branch", "--show-current") == "add-docs"
+    git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
+    proc = upstream.kit_run("refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert "Edited words." in (upstream.kit / "docs_additions/added.rst").read_text()
