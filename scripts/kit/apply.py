@@ -13,7 +13,7 @@ from kit.config import Kit, Pin
 from kit.log import KitError, info, step
 from kit.series import Patch
 from kit.stack import Stack, load_stack
-from kit.state import Target, commits_above, expected_trees, last_applied, record_applied
+from kit.state import Target, commits_above, last_applied, record_applied
 
 PREVIOUS_REF = "refs/flowjax-kit/previous"
 
@@ -158,21 +158,15 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
         _restart(target, head)
         start = 0
     else:
-        trees = expected_trees(repo, target.base, patches)
-        commits = commits_above(repo, target.base, head)
-        have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
-        good = next(
-            (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b),
-            min(len(have), len(trees)),
-        )
-        if good == len(have):
-            start = len(have)
+        foreign = state.foreign_commits(target, patches, head)
+        if not foreign:
+            start = len(commits_above(repo, target.base, head))
         elif ours:
             info(f"the series changed since the last apply; re-applying it on {target.base_name}")
             _restart(target, head)
             start = 0
         else:
-            raise state.not_series_error(target, commits[good:])
+            raise state.not_series_error(target, foreign)
     what = f"PR {pr} ({len(patches)} patch(es) with its dependencies)" if pr else f"{len(patches)} patch(es)"
     if target.mode == "clone":
         state.record_base(repo, target.base_name)
