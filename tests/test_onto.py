@@ -73,7 +73,7 @@ def test_a_file_edited_on_both_sides_takes_a_3way_merge(upstream, clone):
     proc = run(upstream, "apply", UPSTREAM_REF="main")
     assert proc.returncode == 0, proc.stderr
     assert "PR tests onto main: applies cleanly" in proc.stdout
-    assert f"PR docs onto main: applies with a 3-way merge: {DOCS_PATCH}" in proc.stdout
+    assert f"PR docs onto main: applies with a 3-way merge: {DOCS_PATCH} in {DOCS}" in proc.stdout
     assert git(clone, "merge-base", BRANCH, "main") == main
     text = (clone / DOCS).read_text()
     assert "Added section" in text

@@ -42,3 +42,32 @@ def test_orders_put_the_series_first_or_last():
     assert pytest_run.ordered_args("natural", ["n"], ["u"]) == ["tests"]
     assert pytest_run.ordered_args("new-first", ["n"], ["u"]) == ["n", "u"]
     assert pytest_run.ordered_args("upstream-first", ["n"], ["u"]) == ["u", "n"]
+
+
+def test_stages_side_by_side_start_with_the_reference_and_keep_their_order(tmp_path, capsys):
+    started: list[str] = []
+
+    def stage(name: str, outcome):
+        def run():
+            started.append(name)
+            return outcome
+
+        return testrun.Stage(name, run)
+
+    stages = [
+        stage("kit", Tally(passed=2)),
+        stage("stack", Tally(passed=5)),
+        stage("check", ["a problem"]),
+        stage("note", "nothing to do"),
+    ]
+    assert testrun.run_stages(stages, tmp_path, reference="stack", workers=1) == 1
+    assert started == ["stack", "kit", "check", "note"]  # the reference (longest) stage first
+    capsys.readouterr()
+    code = testrun.run_stages(stages, tmp_path, reference="stack", workers=2)
+    out = capsys.readouterr().out
+    assert code == 1
+    table = out[out.index("stage timings:") :]
+    assert [line.split()[1] for line in table.splitlines()[1:5]] == ["kit", "stack", "check", "note"]
+    assert "total / stack stage: " in out
+    assert "check: a problem" in out
+    assert out.rstrip().endswith("summary: 7 passed, 1 failed, 0 skipped")

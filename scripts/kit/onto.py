@@ -38,7 +38,7 @@ class Outcome:
     pr: str
     result: str
     patch: str | None = None  # the patch that needed the merge, or conflicts
-    file: str | None = None  # the file that conflicts
+    file: str | None = None  # the file that conflicts, or that needed the merge
 
     def line(self, base_name: str) -> str:
         """``PR x onto main: conflicts: 0002-...patch in flowjax/foo.py``."""
@@ -62,9 +62,10 @@ def apply_patches(
 ) -> tuple[str, Patch | None, str | None]:
     """Apply ``patches`` in order to the scratch index ``env``: (result, patch, file).
 
-    ``patch`` is the first patch that needed a 3-way merge, or the one that conflicts.
+    ``patch`` is the first patch that needed a 3-way merge (``file``: where it did not apply
+    as it stands), or the one that conflicts (``file``: the conflicting file).
     """
-    result, merged = CLEAN, None
+    result, merged, where = CLEAN, None, None
     for patch in patches:
         plain = gitutil.run(repo, "apply", "--cached", str(patch.path), env=env, check=False)
         if plain.returncode == 0:
@@ -72,8 +73,10 @@ def apply_patches(
         proc = gitutil.run(repo, "apply", "--cached", "-3", str(patch.path), env=env, check=False)
         if proc.returncode:
             return CONFLICT, patch, _conflict_file(repo, env, proc.stderr + plain.stderr)
-        result, merged = MERGED, merged or patch
-    return result, merged, None
+        if merged is None:
+            merged, where = patch, _conflict_file(repo, env, plain.stderr)
+        result = MERGED
+    return result, merged, where
 
 
 def check_each(repo: Path, base: str, stack: Stack) -> list[Outcome]:

@@ -37,6 +37,12 @@ def run_pytest(
             stderr=subprocess.STDOUT if log else None,
             check=False,
         ).returncode
+    if log and code not in (0, 5):
+        text = log.read_text().splitlines()
+        summary = next((i for i, line in enumerate(text) if "short test summary info" in line), len(text) - 5)
+        for line in text[max(summary, 0) :][:20]:
+            print(f"  {line}", flush=True)
+        print(f"  (pytest output: {log})", flush=True)
     if code == 5:
         raise KitError(f"pytest collected no tests in {cwd} ({' '.join(args)[:200]})")
     if not xml.is_file():

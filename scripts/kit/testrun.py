@@ -26,8 +26,9 @@ from kit.tally import Tally, read_cases
 
 # `make test`'s total, as a multiple of its stack stage, stays at most this (printed, not enforced).
 TOTAL_OVER_STACK = 1.5
-# Per-PR proofs run side by side: one pytest process per core of a 2-core machine.
-PROOF_WORKERS = 2
+# `make test` runs its stages on this many workers (one per core of a 2-core machine): the
+# stack stage on one, every other stage in order on the other.
+STAGE_WORKERS = 2
 
 
 def ruff_problems(python: Path, repo: Path, base: str) -> list[str]:
@@ -72,12 +73,30 @@ class Stage:
     run: Callable[[], Tally | list[str] | str]
 
 
+def _run_one(stage: Stage) -> tuple[Tally | list[str] | str, float]:
+    info(f"stage {stage.name} ...")
+    t0 = time.perf_counter()
+    try:
+        outcome = stage.run()
+    except KitError as e:
+        outcome = [str(e)]
+    seconds = time.perf_counter() - t0
+    info(f"stage {stage.name}: done in {seconds:.1f}s")
+    return outcome, seconds
+
+
 def run_stages(
-    stages: list[Stage], results: Path, notes: list[str] = (), reference: str | None = None
+    stages: list[Stage],
+    results: Path,
+    notes: list[str] = (),
+    reference: str | None = None,
+    workers: int = 1,
 ) -> int:
     """Run every stage, print a timing table and the closing summary line; return an exit code.
 
     With ``reference`` (a stage's name), the total is also printed as a multiple of that stage.
+    With ``workers`` > 1 the stages run side by side, the reference stage (the longest) first,
+    the others in their order on the remaining workers; the table keeps their order.
 
     A stage returns a Tally (tests), a list of problems (a check), or a string: a note that
     it was skipped, and why.
@@ -85,14 +104,11 @@ def run_stages(
     total, rows, failed_stages = Tally(), [], []
     check_failures = 0  # failing stages that are not test runs (drift, ruff, ...)
     start = time.perf_counter()
-    for stage in stages:
-        info(f"stage {stage.name} ...")
-        t0 = time.perf_counter()
-        try:
-            outcome = stage.run()
-        except KitError as e:
-            outcome = [str(e)]
-        seconds = time.perf_counter() - t0
+    first = sorted(stages, key=lambda st: st.name != reference)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {id(stage): pool.submit(_run_one, stage) for stage in first}
+        done = [(stage, futures[id(stage)].result()) for stage in stages]
+    for stage, (outcome, seconds) in done:
         ok = True
         if isinstance(outcome, Tally):
             total += outcome
@@ -103,13 +119,12 @@ def run_stages(
         else:
             ok = not outcome
             for problem in outcome:
-                info(f"  {problem}")
+                info(f"  {stage.name}: {problem}")
             detail = "ok" if ok else f"{len(outcome)} problem(s)"
             check_failures += not ok
         rows.append((stage.name, detail, seconds))
         if not ok:
             failed_stages.append(stage.name)
-        info(f"stage {stage.name}: {detail} in {seconds:.1f}s")
     info("stage timings:")
     for name, detail, seconds in rows:
         info(f"  {name:<40} {seconds:7.1f}s  {detail}")
@@ -140,7 +155,7 @@ def kit_code_digest(kit: Kit) -> str:
     return digest.hexdigest()
 
 
-def kit_tests(kit: Kit, python: Path, *, fast: bool) -> Tally | str:
+def kit_tests(kit: Kit, python: Path, *, fast: bool, log: Path | None = None) -> Tally | str:
     """The kit's own tests; in the edit loop, skipped while the kit's code is unchanged since green."""
     stamp_path = kit.results / "kit-tests.json"
     digest = kit_code_digest(kit)
@@ -148,7 +163,7 @@ def kit_tests(kit: Kit, python: Path, *, fast: bool) -> Tally | str:
         stamp = read_stamp(stamp_path)
         if stamp and stamp.get("kit_code") == digest and stamp.get("failed") == 0:
             return "kit code unchanged since its last green run"
-    tally = run_pytest(python, ["-q", "tests"], kit.root, kit.results / "kit.xml")
+    tally = run_pytest(python, ["-q", "tests"], kit.root, kit.results / "kit.xml", log=log)
     stamp_path.write_text(json.dumps({"kit_code": digest, "failed": tally.failed}) + "\n")
     return tally
 
@@ -192,16 +207,6 @@ def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR, ba
             f"{time.perf_counter() - t0:.1f}s (pytest output: {log})"
         )
     return tally
-
-
-def prove_each(kit: Kit, python: Path, target: Target, stack: Stack, base_ids: set[str]) -> Tally:
-    """Every PR that is provable alone, two at a time (one per core)."""
-    prs = stack.provable_alone()
-    total = Tally()
-    with ThreadPoolExecutor(max_workers=PROOF_WORKERS) as pool:
-        for tally in pool.map(lambda pr: prove_alone(kit, python, target, stack, pr, base_ids), prs):
-            total += tally
-    return total
 
 
 def reproducer_problems(python: Path, target: Target, stack: Stack, pr: PR, kit: Kit) -> list[str]:
@@ -260,7 +265,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
             ids = carried.collect(python, repo, ["tests"])
             args = ordered_args(order, sorted(ids - base_ids), sorted(ids & base_ids))
         xml = results / "flowjax.xml"
-        tally = run_pytest(python, ["-q", *args], repo, xml)
+        tally = run_pytest(python, ["-q", *args], repo, xml, log=log("flowjax"))
         new, upstream = carried.split(read_cases(xml), base_ids)
         mine, rest = sum(c.seconds for c in new), sum(c.seconds for c in upstream)
         info(f"  the series' own tests: {len(new)} cases, {mine:.1f}s")
@@ -273,21 +278,28 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
 
     names = {pr.name for pr in scope}
     sources = tuple(src for src in pin.sources if src.pr is None or src.pr in names)
-    stages = [Stage("kit tests", lambda: kit_tests(kit, python, fast=fast))]
-    if not fast and one is None and stack.provable_alone():
-        n = len(stack.provable_alone())
+    workers = 1 if fast else STAGE_WORKERS
+
+    def log(name: str) -> Path | None:
+        """Side by side, pytest's output goes to results/<name>.log (the stage lines say how it went)."""
+        return results / f"{name}.log" if workers > 1 else None
+
+    stages = [Stage("kit tests", lambda: kit_tests(kit, python, fast=fast, log=log("kit")))]
+    for pr in [] if fast or one is not None else stack.provable_alone():
         stages.append(
-            Stage(
-                f"each PR alone ({n}, {PROOF_WORKERS} at a time)",
-                lambda: prove_each(kit, python, target, stack, base_ids),
-            )
+            Stage(f"PR {pr.name} alone", lambda pr=pr: prove_alone(kit, python, target, stack, pr, base_ids))
         )
     what = "the stack" if one is None else f"PR {one.name}"
     label = f"{what}: the series' own tests" if fast else f"{what} + upstream's suite ({order})"
     stages.append(Stage(label, stack_stage))
     if args := sentinel_args(kit, pin, repo):
         stages.append(
-            Stage("kit sentinels", lambda: run_pytest(python, ["-q", *args], repo, results / "sentinels.xml"))
+            Stage(
+                "kit sentinels",
+                lambda: run_pytest(
+                    python, ["-q", *args], repo, results / "sentinels.xml", log=log("sentinels")
+                ),
+            )
         )
     for pr in scope:
         if pr.issue:
@@ -311,7 +323,13 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
         Stage("ruff (upstream config)", lambda: ruff_problems(python, repo, target.base)),
     ]
     info(f"base: {target.describe()} ({target.base})")
-    code = run_stages(stages, results, [matrix_note(kit), f"proven on: {target.describe()}"], reference=label)
+    code = run_stages(
+        stages,
+        results,
+        [matrix_note(kit), f"proven on: {target.describe()}"],
+        reference=label,
+        workers=workers,
+    )
     facts = {
         "upstream_suite": not fast,
         "order": order,
