@@ -26,10 +26,10 @@ help: ## list the targets
 apply: ## fetch + verify the pinned sdist, make build/flowjax, apply the stack (PR=<name>: one PR + deps; FLOWJAX_DIR=<clone> UPSTREAM_REF=main: onto main)
 	@$(KIT) apply
 
-test: ## kit tests; each PR alone; the stack + upstream's suite; sentinels; reproducer; docs; drift; ruff
+test: ## kit tests; each PR alone; the stack + upstream's suite; sentinels; reproducer; docs; drift; ruff (on a PR's branch: that PR)
 	@$(KIT) test
 
-test-fast: ## the edit loop: the series' own tests, sentinels, reproducer, doctests (kit tests if kit changed)
+test-fast: ## the edit loop: the series' own tests, sentinels, reproducer, doctests (on a PR's branch: that PR)
 	@$(KIT) test --fast
 
 docs: ## build the patched HTML docs into build/docs/html; no new warnings vs the base
@@ -68,7 +68,7 @@ drift: ## check the patches add exactly what flowjax_tests/ and docs_additions/ 
 patches: ## rebuild the patches from flowjax_tests/ and docs_additions/
 	@$(KIT) patches
 
-refresh: ## export the checkout's commits back to patches/ and the sources
+refresh: ## export the checkout's commits to patches/ and the sources (on a PR's branch: that PR; restack the rest)
 	@$(KIT) refresh
 
 lint: ## ruff over the kit's own code
