@@ -223,6 +223,7 @@ def test_pin_moved_needs_force(upstream):
     upstream.pin("1.1.0")
     line = error_line(upstream.kit_run("apply"))
     assert "holds FlowJAX 1.0.0 but the pin is 1.1.0" in line
+    assert f"`make apply FORCE=1` moves it, every branch, to {upstream.checkout}-backup-<time>" in line
 
 
 class TestUserClone:

@@ -124,7 +124,7 @@ def resolve_target(kit: Kit, pin: Pin, ref: str | None = None, branch: str | Non
         if version != pin.version:
             raise KitError(
                 f"{repo} holds FlowJAX {version} but the pin is {pin.version}: "
-                "run `make apply FORCE=1` to rebuild it (the old one is moved aside, not deleted)"
+                f"`make apply FORCE=1` moves it, every branch, to {repo}-backup-<time> and makes a fresh one"
             )
         if ref not in (None, pin.tag, pin.base_tag):
             raise KitError(
