@@ -195,3 +195,13 @@ def test_returning_with_unexported_commits_says_where_they_stay(upstream):
     assert proc.returncode == 0, proc.stderr
     assert "add-docs holds commits that are not in patches/ (they stay on it)" in proc.stderr
     assert git(repo, "log", "-1", "--format=%s", "add-docs") == "my work"
+
+
+def test_a_dependency_dropped_on_a_pr_branch_is_refused_and_nothing_written(upstream):
+    before = normalised(upstream)
+    repo = upstream.checkout
+    assert upstream.kit_run("apply", PR="docs").returncode == 0
+    git(repo, "rebase", "-q", "--onto", "upstream/1.0.0", "HEAD~1")  # drops the tests PR's commit
+    line = error_line(upstream.kit_run("refresh"))
+    assert "PR tests has no commit left on PR docs's branch: refreshing would drop it" in line
+    assert patches(upstream) == before

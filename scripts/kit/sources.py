@@ -202,6 +202,11 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
     old_ids = {p.name: patch_id(p.path) for p in scope.patches}
     owners = assign(scope, [p.name for p in exported], {p.name: patch_id(p) for p in exported}, old_ids)
     regroup(scope, owners, [Patch(p) for p in exported])  # refuses interleaved PRs
+    if pr is not None and (gone := [name for name in scope.names if not owners[name]]):
+        raise KitError(
+            f"PR {gone[0]} has no commit left on PR {pr}'s branch: refreshing would drop it from the "
+            "stack; restore its commits there, or remove it from patches/stack.toml on the stack branch"
+        )
     by_name = {p.name: p for p in exported}
     inputs = {
         one.name: [by_name[n] for n in owners[one.name]]
