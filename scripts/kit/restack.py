@@ -19,7 +19,14 @@ from kit import gitutil
 from kit.stack import Stack
 
 # Same options as the export (`sources.FORMAT_PATCH`): output depends on the commits only.
-_FORMAT = ("format-patch", "--no-numbered", "--zero-commit", "--full-index", "--no-signature")
+_FORMAT = (
+    "format-patch",
+    "--no-numbered",
+    "--zero-commit",
+    "--full-index",
+    "--no-signature",
+    "--subject-prefix=PATCH",
+)
 
 
 def am(work: Path, patch: Path) -> str | None:
