@@ -123,7 +123,7 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
     assert "- On 1.0.0 with the PRs it depends on: 2 tests of the code it touches pass.\n" in body
     assert "new tests" not in body.lower()
     assert "<details>" not in body  # it edits no test file of its own and adds no test
-    assert "- `sphinx-build -b doctest` over docs/: 6 passed, 1 failed.\n" in body
+    assert "- `sphinx-build -b doctest` over docs/: 6 passed, **1 failed**.\n" in body
     tests_body = (out / "tests/PR_BODY.md").read_text()
     assert tests_body.startswith("Adds a test.\n\nTested:\n")
     assert "Depends on" not in tests_body
