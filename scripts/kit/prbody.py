@@ -228,8 +228,8 @@ def streams_line(f: Facts) -> str | None:
     if not others:
         return None
     if not failing:
-        return f"They pass with JAX's other random number generators too: {words}."
-    return "Under " + _and([f"`{r['env']}`" for r in failing]) + " some of them fail."
+        return f"Its new tests also pass with JAX's other random number generators: {words}."
+    return "Some of its new tests fail under " + _and([f"`{r['env']}`" for r in failing]) + "."
 
 
 def flake_line(f: Facts) -> str | None:
@@ -245,12 +245,12 @@ def flake_line(f: Facts) -> str | None:
     failing = [r for r in ran if r["failures"]]
     if not failing:
         return (
-            f"0 failures in {fewest} random streams per test{share}: every `jax.random.key` seed "
-            f"offset {fewest} times."
+            f"Its new tests{share}: 0 failures in {fewest} random streams per test "
+            "(every `jax.random.key` seed offset)."
         )
     worst = max(failing, key=lambda r: r["failures"] / r["runs"])
     return (
-        f"Over {fewest} random streams per test{share}, {_n(len(failing), 'test')} failed at least once "
+        f"Its new tests{share} over {fewest} random streams per test: {_n(len(failing), 'test')} failed at least once "
         f"(worst: `{worst['id'].split('::')[-1]}`, {worst['failures']} of {worst['runs']})."
     )
 
