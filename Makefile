@@ -2,11 +2,11 @@
 # Variables: FLOWJAX_DIR (checkout, default build/flowjax), PR (one PR of patches/stack.toml),
 # FORCE=1, UPSTREAM_REF (your clone's base: a tag, main, a commit; old name UPSTREAM_TAG), ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
 # VERSION (make bump), AUTHOR (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report),
-# STREAMS and CASES (make flake).
+# STREAMS, CASES and FLAKE_MINUTES (make flake).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR MUTATIONS MUTATION_UPSTREAM STREAMS CASES
+export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES
 
 .DEFAULT_GOAL := help
 .PHONY: help apply test test-fast docs envs streams flake matrix bump pr mutation-report env bench drift patches refresh lint
@@ -32,7 +32,7 @@ envs: ## opt-in: the stack in upstream's CI environments (locked, latest-3.11, l
 streams: ## opt-in: the series' tests under JAX's other PRNGs (rbg, unsafe_rbg, threefry flipped) (~2 min)
 	@$(KIT) streams
 
-flake: ## opt-in: each new test case's failure rate over STREAMS=N fresh random streams (default 100; CASES=words)
+flake: ## opt-in: each new test case's failure rate over STREAMS=N fresh random streams (default 100; CASES=words, FLAKE_MINUTES=budget)
 	@$(KIT) flake
 
 matrix: ## the stack + its tests on each release: VERSIONS="19.0.0 19.1.2" (default: pin + newest)
