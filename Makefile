@@ -2,15 +2,15 @@
 # Variables: FLOWJAX_DIR (checkout, default build/flowjax), PR (one PR of patches/stack.toml),
 # FORCE=1, UPSTREAM_REF (your clone's base: a tag, main, a commit; old name UPSTREAM_TAG), ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
 # VERSION (make bump), AUTHOR and ISSUE (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report),
-# STREAMS and CASES (make flake).
+# STREAMS, CASES and FLAKE_MINUTES (make flake).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES
+export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES
 
 # A variable given in lower case (`make apply pr=docs`) would be ignored: name it instead.
 KIT_VARS := FLOWJAX_DIR PR FORCE UPSTREAM_TAG UPSTREAM_REF ORDER ENVS KIT_PYTHONS KIT_PYTHON VERSIONS VERSION \
-	AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES PYTHON KIT_INDEX_URL KIT_CACHE KIT_TOOLS_CACHE
+	AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES PYTHON KIT_INDEX_URL KIT_CACHE KIT_TOOLS_CACHE
 lower = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst \
 	I,i,$(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst \
 	R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst Z,z,$(1)))))))))))))))))))))))))))
@@ -41,7 +41,7 @@ envs: ## opt-in: the stack in upstream's CI environments (locked, latest-3.11, l
 streams: ## opt-in: the series' tests under JAX's other PRNGs (rbg, unsafe_rbg, threefry flipped) (~2 min)
 	@$(KIT) streams
 
-flake: ## opt-in: each new test case's failure rate over STREAMS=N fresh random streams (default 100; CASES=words)
+flake: ## opt-in: each new test case's failure rate over STREAMS=N fresh random streams (default 100; CASES=words, FLAKE_MINUTES=budget)
 	@$(KIT) flake
 
 matrix: ## the stack + its tests on each release: VERSIONS="19.0.0 19.1.2" (default: pin + newest)

@@ -128,7 +128,7 @@ def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
     assert "- On 1.0.0 with the PRs it depends on: 2 tests of the code it touches pass.\n" in body
     assert "new tests" not in body.lower()
     assert "<details>" not in body  # it edits no test file of its own and adds no test
-    assert "- `sphinx-build -b doctest` over docs/: 6 passed, 1 failed.\n" in body
+    assert "- `sphinx-build -b doctest` over docs/: 6 passed, **1 failed**.\n" in body
     tests_body = (out / "tests/PR_BODY.md").read_text()
     assert tests_body.startswith("Adds a test.\n\nTested:\n")
     assert "Depends on" not in tests_body
@@ -343,20 +343,22 @@ def test_body_lines_for_fixed_tests_other_prngs_and_random_streams(upstream):
         {"setting": "unsafe_rbg", "env": "JAX_DEFAULT_PRNG_IMPL=unsafe_rbg", "failed_ids": [new]},
     ]
     write_stamp(results / "streams.json", kit, rows=rows, cases=[new])
-    assert prbody.streams_line(facts) == "Under `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg` some of them fail."
+    assert (
+        prbody.streams_line(facts) == "Some of its new tests fail under `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg`."
+    )
     rows[2]["failed_ids"] = []
     write_stamp(results / "streams.json", kit, rows=rows, cases=[new])
     assert prbody.streams_line(facts) == (
-        "They pass with JAX's other random number generators too: "
+        "Its new tests also pass with JAX's other random number generators: "
         "`JAX_DEFAULT_PRNG_IMPL=rbg` and `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg`."
     )
     write_stamp(results / "flake.json", kit, rates={new: {"runs": 100, "failures": 0}})
     assert prbody.flake_line(facts) == (
-        "0 failures in 100 random streams per test: every `jax.random.key` seed offset 100 times."
+        "Its new tests: 0 failures in 100 random streams per test (every `jax.random.key` seed offset)."
     )
     write_stamp(results / "flake.json", kit, rates={new: {"runs": 100, "failures": 3}})
     assert prbody.flake_line(facts) == (
-        "Over 100 random streams per test, 1 test failed at least once (worst: `test_new`, 3 of 100)."
+        "Its new tests over 100 random streams per test: 1 test failed at least once (worst: `test_new`, 3 of 100)."
     )
     # Results of another version of the patches say nothing about this one.
     write_stamp(results / "flake.json", kit, series="0" * 64, rates={new: {"runs": 100, "failures": 0}})

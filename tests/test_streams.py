@@ -220,3 +220,18 @@ def test_the_streams_table():
     assert (row["passed"], row["failed"], row["failures"]) == (0, 0, "-")
     table = streams.streams_markdown([row], "0.10.2")
     assert "| rbg | `JAX_DEFAULT_PRNG_IMPL=rbg` | rbg, partitionable=1 | 0 | 0 | 0 | - | 12s |" in table
+
+
+def test_the_time_budget_starts_no_stream_that_would_end_after_it():
+    assert not seedoffset.over_budget([], 0.0, 10.0)  # the first stream always runs
+    assert not seedoffset.over_budget([30.0, 4.0], 34.0, 0.0)  # no budget
+    # The first stream pays the imports; the slowest later one is the estimate.
+    assert not seedoffset.over_budget([30.0, 4.0, 5.0], 39.0, 44.0)
+    assert seedoffset.over_budget([30.0, 4.0, 5.0], 39.5, 44.0)
+    assert seedoffset.over_budget([50.0], 50.0, 60.0)
+
+
+def test_a_table_of_fewer_streams_than_asked_says_so():
+    run = _run({"t.py::test_a": ["passed", "passed"]}, [3.0, 1.0]) | {"asked": 20, "budget": 300.0}
+    table = streams.flake_markdown(streams.rates(run), run)
+    assert "run on 2 of the 20 asked (time budget 300s) fresh random streams" in table

@@ -116,7 +116,13 @@ def cmd_flake(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     if not text.isdigit():
         raise KitError(f"STREAMS={text!r} is not a number of streams")
     target = _require_checkout(kit, pin)
-    return streams.flake(kit, pin, target, env.ensure_env(kit), int(text), os.environ.get("CASES", ""))
+    minutes = os.environ.get("FLAKE_MINUTES", "").strip() or "0"
+    try:
+        budget = float(minutes)
+    except ValueError:
+        raise KitError(f"FLAKE_MINUTES={minutes!r} is not a number of minutes") from None
+    cases = os.environ.get("CASES", "")
+    return streams.flake(kit, pin, target, env.ensure_env(kit), int(text), cases, budget)
 
 
 def cmd_bump(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:

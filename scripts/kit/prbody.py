@@ -69,10 +69,11 @@ def edited_files(pr: PR) -> set[str]:
 
 
 def own_new_cases(kit: Kit, stack: Stack, pr: PR, base_ids: set[str]) -> tuple[list[Case], list[Case], bool]:
-    """(the cases ``pr`` adds, every case of its proof, whether the proof ran it alone).
+    """(the cases ``pr`` adds, every case of its proof, whether that proof is its own run).
 
-    A PR whose closure is the whole set is proven by the run of everything; the cases its
-    dependencies add (from their own proofs) are then not its own.
+    Its proof runs it with what it depends on (a PR whose closure is the whole set is proven
+    by the run of everything); the cases its dependencies add (from their own proofs) are
+    not its own.
 
     Raises:
         KitError: If the results of its proof are missing.
@@ -83,14 +84,12 @@ def own_new_cases(kit: Kit, stack: Stack, pr: PR, base_ids: set[str]) -> tuple[l
         raise KitError(f"no test results for PR {pr.name} ({xml.name}): run `make test`")
     cases = read_cases(xml)
     new, _ = carried.split(cases, base_ids)
-    if not alone:
-        theirs: set[str] = set()
-        for dep in stack.closure(pr.name):
-            dep_xml = kit.results / f"pr-{dep.name}.xml"
-            if dep.name != pr.name and dep_xml.is_file():
-                theirs |= {c.nodeid for c in carried.split(read_cases(dep_xml), base_ids)[0]}
-        new = [c for c in new if c.nodeid not in theirs]
-    return new, cases, alone
+    theirs: set[str] = set()
+    for dep in stack.closure(pr.name):
+        dep_xml = kit.results / f"pr-{dep.name}.xml"
+        if dep.name != pr.name and dep_xml.is_file():
+            theirs |= {c.nodeid for c in carried.split(read_cases(dep_xml), base_ids)[0]}
+    return [c for c in new if c.nodeid not in theirs], cases, alone
 
 
 def read_envs(kit: Kit, stamp: dict) -> list[Env]:
@@ -161,7 +160,7 @@ def local_line(f: Facts) -> str | None:
     failed = _failed(f.proof)
     locked = next((e for e in f.envs if e.name == "locked"), None)
     where = f" (pytest {locked.versions['pytest']}, {locked.words})" if locked else ""
-    how = "with only this change" if f.alone else "with the PRs it depends on"
+    how = "with only this change" if f.alone and not f.pr.depends else "with the PRs it depends on"
     new = sum(c.outcome == "passed" for c in f.new)
     added = f", {new} of them new" if new else ""
     tail = f"; {_n(failed, 'fails', 'fail')}" if failed else ""
@@ -202,7 +201,8 @@ def doctest_line(f: Facts) -> str | None:
     if not out.is_file():
         return None
     tally = read_doctest_summary(out)
-    return f"`sphinx-build -b doctest` over docs/: {tally.passed} passed, {tally.failed} failed."
+    failed = f", **{tally.failed} failed**" if tally.failed else ""
+    return f"`sphinx-build -b doctest` over docs/: {tally.passed} passed{failed}."
 
 
 def reproducer_line(f: Facts) -> str | None:
@@ -228,8 +228,8 @@ def streams_line(f: Facts) -> str | None:
     if not others:
         return None
     if not failing:
-        return f"They pass with JAX's other random number generators too: {words}."
-    return "Under " + _and([f"`{r['env']}`" for r in failing]) + " some of them fail."
+        return f"Its new tests also pass with JAX's other random number generators: {words}."
+    return "Some of its new tests fail under " + _and([f"`{r['env']}`" for r in failing]) + "."
 
 
 def flake_line(f: Facts) -> str | None:
@@ -245,12 +245,12 @@ def flake_line(f: Facts) -> str | None:
     failing = [r for r in ran if r["failures"]]
     if not failing:
         return (
-            f"0 failures in {fewest} random streams per test{share}: every `jax.random.key` seed "
-            f"offset {fewest} times."
+            f"Its new tests{share}: 0 failures in {fewest} random streams per test "
+            "(every `jax.random.key` seed offset)."
         )
     worst = max(failing, key=lambda r: r["failures"] / r["runs"])
     return (
-        f"Over {fewest} random streams per test{share}, {_n(len(failing), 'test')} failed at least once "
+        f"Its new tests{share} over {fewest} random streams per test: {_n(len(failing), 'test')} failed at least once "
         f"(worst: `{worst['id'].split('::')[-1]}`, {worst['failures']} of {worst['runs']})."
     )
 

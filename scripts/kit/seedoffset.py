@@ -179,6 +179,14 @@ def purge(modules: dict[str, ModuleType], folder: Path) -> list[str]:
     return gone
 
 
+def over_budget(spent: list[float], elapsed: float, budget: float) -> bool:
+    """Whether another stream, as long as the slowest after the first, would end after ``budget``."""
+    if budget <= 0 or not spent:
+        return False
+    expected = max(spent[1:] or spent)
+    return elapsed + expected > budget
+
+
 def _check_stream_changes(random: ModuleType, wrapper: SeedOffset, stream: int, first: Any) -> Any:
     """A key-dependent value under this stream; it must differ from stream 0's."""
     before = wrapper.keys
@@ -197,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     parser.add_argument("--tests", type=Path, default=Path("tests"), help="folder of the test modules")
     parser.add_argument(
+        "--budget",
+        type=float,
+        default=0.0,
+        help="seconds: start no stream expected to end after them (0: none)",
+    )
+    parser.add_argument(
         "--random",
         default="jax.random",
         help="the module whose key and PRNGKey to wrap (the kit's tests fake it)",
@@ -210,8 +224,19 @@ def main(argv: list[str] | None = None) -> int:
     wrapper = SeedOffset()
     wrapper.install(random)
     reference = _check_stream_changes(random, wrapper, 0, None)
-    result: dict[str, Any] = {"stride": STRIDE, "streams": []}
+    result: dict[str, Any] = {"stride": STRIDE, "streams": [], "asked": args.streams, "budget": args.budget}
+    began = time.perf_counter()
     for stream in range(args.first, args.first + args.streams):
+        spent = [s["seconds"] for s in result["streams"]]
+        if over_budget(spent, time.perf_counter() - began, args.budget):
+            print(
+                f"kit: flake: stopping after {len(spent)} of {args.streams} streams: the next would end "
+                f"after the budget of {args.budget:.0f}s",
+                flush=True,
+            )
+            result["stopped"] = "budget"
+            args.out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+            break
         wrapper.offset = offset_for(stream)
         _check_stream_changes(random, wrapper, stream, reference)
         purge(sys.modules, args.tests)

@@ -137,7 +137,8 @@ def streams_markdown(rows: list[dict], jax_version: str) -> str:
     ]
     for r in rows:
         says = f"{r['prng']}, partitionable={int(r['partitionable'])}"
-        cells = [r["setting"], f"`{r['env']}`", says, r["passed"], r["failed"], r["skipped"], r["failures"]]
+        env = f"`{r['env']}`" if "=" in r["env"] else r["env"]
+        cells = [r["setting"], env, says, r["passed"], r["failed"], r["skipped"], r["failures"]]
         cells.append(f"{r['seconds']:.0f}s")
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
@@ -234,8 +235,12 @@ def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
     seconds = stream_seconds(run)
     span = f"streams {streams[0]}-{streams[-1]}" if streams else "no stream"
     later = seconds[1:] or seconds
+    asked = run.get("asked", len(streams))
+    budget = (
+        f" of the {asked} asked (time budget {run.get('budget', 0):.0f}s)" if len(streams) < asked else ""
+    )
     lines = [
-        f"Each test case the series adds, run on {len(streams)} fresh random streams ({span}: "
+        f"Each test case the series adds, run on {len(streams)}{budget} fresh random streams ({span}: "
         f"every seed a test passes to `jax.random.key`/`PRNGKey` + stream x {run.get('stride')}), "
         f"in one pytest process. Time per stream: {seconds[0]:.1f}s for the first (imports), "
         f"median {statistics.median(later):.1f}s after; {sum(seconds):.0f}s in all."
@@ -258,7 +263,9 @@ def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def flake(kit: Kit, pin: Pin, target: Target, python: Path, count: int, cases: str) -> int:
+def flake(
+    kit: Kit, pin: Pin, target: Target, python: Path, count: int, cases: str, minutes: float = 0.0
+) -> int:
     """Run the series' cases on ``count`` fresh streams; print and write build/results/flake.md."""
     require_stack_branch(target, pin)
     if count < 1:
@@ -273,7 +280,8 @@ def flake(kit: Kit, pin: Pin, target: Target, python: Path, count: int, cases: s
     env = clean_env({"PYTHONPATH": str(KIT_ROOT / "scripts")})
     start = time.perf_counter()
     code = subprocess.run(
-        [str(python), "-m", "kit.seedoffset", "--streams", str(count), "--out", str(out), "--", *ids],
+        [str(python), "-m", "kit.seedoffset", "--streams", str(count), "--budget", str(60 * minutes)]
+        + ["--out", str(out), "--", *ids],
         cwd=target.repo,
         env=env,
         check=False,
@@ -292,6 +300,7 @@ def flake(kit: Kit, pin: Pin, target: Target, python: Path, count: int, cases: s
         streams=done,
         asked=count,
         cases_filter=cases,
+        minutes=minutes,
         rates={r.nodeid: {"runs": r.runs, "failures": r.failures, "skipped": r.skipped} for r in found},
         seconds=stream_seconds(run),
         tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
@@ -301,7 +310,10 @@ def flake(kit: Kit, pin: Pin, target: Target, python: Path, count: int, cases: s
     info(
         f"flake: {done} of {count} streams in {time.perf_counter() - start:.0f}s; written to {kit.results / 'flake.md'}"
     )
-    return 1 if code or done < count or any(r.failures for r in found) else 0
+    if done < count and run.get("stopped") == "budget":
+        info(f"flake: {done} of {count} streams ran within FLAKE_MINUTES={minutes:g}; the table says so")
+    stopped = done < count and run.get("stopped") != "budget"
+    return 1 if code or stopped or any(r.failures for r in found) else 0
 
 
 def current(kit: Kit, name: str) -> dict | None:
