@@ -38,6 +38,33 @@ def test_matrix_names_the_patch_that_fails_and_still_runs_the_tests(upstream):
     assert not upstream.checkout.exists()
 
 
+ISSUE = """# A bug
+
+```python
+import flowjax
+raise ValueError("bug in " + flowjax.__doc__.split()[2].rstrip("."))
+```
+
+```
+ValueError: bug in 1.0.0
+```
+"""
+
+
+def test_matrix_runs_the_issue_reproducer_on_each_release_without_the_stack(upstream):
+    (upstream.kit / "issues").mkdir()
+    (upstream.kit / "issues/bug.md").write_text(ISSUE)
+    stack = upstream.kit / "patches/stack.toml"
+    stack.write_text(
+        stack.read_text().replace('name = "tests"\n', 'name = "tests"\nissue = "issues/bug.md"\n')
+    )
+    run(upstream, "matrix", VERSIONS="1.0.0 1.1.0")
+    rows = (upstream.kit / "build/results/matrix.md").read_text().splitlines()
+    assert "| issue reproducer on the release |" in rows[2]
+    assert "| ValueError: bug in 1.0.0 |" in next(r for r in rows if r.startswith("| 1.0.0 (pin) |"))
+    assert "| ValueError: bug in 1.1.0 |" in next(r for r in rows if r.startswith("| 1.1.0 |"))
+
+
 def test_matrix_records_new_hashes_then_verifies_them(upstream):
     first = run(upstream, "matrix", VERSIONS="1.1.0")
     assert "recorded sha256 of flowjax-1.1.0.tar.gz" in first.stdout

@@ -13,22 +13,61 @@ def test_NumericalInverse_condition_implicit_jvp(diff_fn):
     assert jnp.allclose(derivative, -1, atol=1e-5)
 
 
-def test_NumericalInverse_condition_and_parameter_gradients():
-    # As when the condition is computed by a trainable embedding
-    linear = eqx.nn.Linear("scalar", "scalar", key=jr.key(0))
+def test_NumericalInverse_parameter_and_condition_gradients():
     bijection = NumericalInverse(
-        AdditiveCondition(linear, shape=(), cond_shape=()),
+        Chain([Affine(1, 2), AdditiveCondition(lambda c: c**2, (), ())]),
         root_finder_to_inverter(
-            partial(bisection_search, lower=-5, upper=5, atol=1e-7),
+            partial(bisection_search, lower=-1, upper=1, atol=1e-7),
         ),
     )
 
-    def inverse(params):
-        bijection, embedding = params
-        return bijection.inverse(jnp.array(1.0), 2 * embedding)
+    def inverse(bijection_and_condition):
+        bijection, condition = bijection_and_condition
+        return bijection.inverse(jnp.array(1.0), condition)
 
-    # x = y - (weight * 2 * embedding + bias)
-    grad, embedding_grad = eqx.filter_grad(inverse)((bijection, jnp.array(0.5)))
-    assert jnp.allclose(grad.bijection.module.weight, -1, atol=1e-5)
-    assert jnp.allclose(grad.bijection.module.bias, -1, atol=1e-5)
-    assert jnp.allclose(embedding_grad, -2 * linear.weight, atol=1e-5)
+    # x = (y - loc - condition**2) / scale
+    grad, condition_grad = eqx.filter_grad(inverse)((bijection, jnp.array(1.0)))
+    assert jnp.allclose(grad.bijection[0].loc, -0.5, atol=1e-5)
+    assert jnp.allclose(condition_grad, -1, atol=1e-5)
+
+
+@pytest.mark.parametrize("diff_fn", test_cases)
+def test_NumericalInverse_unconditional_in_conditional_chain(diff_fn):
+    numerical_inverse = NumericalInverse(
+        Affine(0.5, 2),
+        root_finder_to_inverter(
+            partial(bisection_search, lower=-1, upper=1, atol=1e-7),
+        ),
+    )
+    condition_only = AdditiveCondition(lambda c: c**2, (), ())
+    bijection = Chain([Invert(numerical_inverse), condition_only])
+    # y = (x - 0.5) / 2 + condition**2
+    x = jnp.array(1.0)
+    derivative = diff_fn(lambda c: bijection.transform(x, c))(jnp.array(0.5))
+    assert jnp.allclose(derivative, 1, atol=1e-5)
+
+
+def test_NumericalInverse_inverter_calls():
+    inverter = root_finder_to_inverter(
+        partial(bisection_search, lower=-1, upper=1, atol=1e-7)
+    )
+    y, condition = jnp.array(1.0), jnp.array(0.5)
+    bijection = NumericalInverse(Affine(0.5, 2), inverter)
+    assert jnp.allclose(bijection.inverter(bijection.bijection, y), 0.25)
+
+    bijection = NumericalInverse(AdditiveCondition(lambda c: c, (), ()), inverter)
+    assert jnp.allclose(bijection.inverter(bijection.bijection, y, condition), 0.5)
+    x = bijection.inverter(bijection.bijection, y, condition=condition)
+    assert jnp.allclose(x, 0.5)
+
+
+def test_NumericalInverse_keyword_only_condition():
+    inverter = root_finder_to_inverter(
+        partial(bisection_search, lower=-1, upper=1, atol=1e-7)
+    )
+    bijection = NumericalInverse(
+        AdditiveCondition(lambda c: c, (), ()),
+        lambda bijection, y, *, condition: inverter(bijection, y, condition),
+        use_implicit_differentation=False,
+    )
+    assert jnp.allclose(bijection.inverse(jnp.array(1.0), jnp.array(0.5)), 0.5)

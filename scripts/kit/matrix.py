@@ -1,4 +1,8 @@
-"""`make matrix`: apply the series to several FlowJAX releases and run the new tests on each."""
+"""`make matrix`: apply the series to several FlowJAX releases and run the new tests on each.
+
+Each row also records what the issue texts' reproducers do on the release itself (no patch
+applied): the history of a bug, as evidence rather than prose.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ import time
 import tomllib
 from pathlib import Path
 
-from kit import apply, gitutil, state
+from kit import apply, gitutil, issue, state
 from kit.config import Kit, Pin
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.log import KitError, info
 from kit.pytest_run import series_tests
+from kit.stack import load_stack
 from kit.stamp import series_digest, write_result
 from kit.tally import Tally, first_failure, read_cases
 
@@ -82,12 +87,29 @@ class Row:
     seconds: float
     tally: Tally | None = None
     first_failure: str = ""
+    reproducer: str = "-"
 
 
 def default_versions(kit: Kit, pin: Pin) -> list[str]:
     """The pin and the newest release on the index (one entry when they are the same)."""
     newest = released_versions(kit.index_url, pin.package)[-1:]
     return list(dict.fromkeys([pin.version, *newest]))
+
+
+def release_reproducers(kit: Kit, pin: Pin, python: Path, repo: Path, base: str) -> str:
+    """Each issue text's reproducer, run as written on the release (``base``, no patch).
+
+    Returns its error line, or the values it printed; one cell, PR names first when several.
+    """
+    stack = load_stack(kit.patches, pin.branch)
+    texts = [(pr.name, issue.load(kit.root / pr.issue)) for pr in stack.prs if pr.issue]
+    if not texts:
+        return "-"
+    with gitutil.scratch_worktree(repo, base) as release:
+        outcomes = [(name, issue.summary(issue.run(python, release, text))) for name, text in texts]
+    if len(outcomes) == 1:
+        return outcomes[0][1]
+    return "; ".join(f"{name}: {summary}" for name, summary in outcomes)
 
 
 def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
@@ -110,6 +132,12 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
         target = state.resolve_target(vkit, vpin)
     except KitError as e:
         return Row(version, applies, f"not run: {e}", time.perf_counter() - start)
+    reproducer = "-"
+    if target is not None:
+        try:
+            reproducer = release_reproducers(kit, vpin, python, target.repo, target.base)
+        except (KitError, OSError) as e:
+            reproducer = f"error: {e}"
     if target is None or gitutil.rev(target.repo, "HEAD") == target.base:
         tests = "not run (no patch applied)"
     else:
@@ -125,8 +153,11 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
                 failure = f"{failed.name}: {failed.message[:100]}"
         except (KitError, OSError) as e:
             tests = f"error: {e}"
-    row = Row(version, applies, tests, time.perf_counter() - start, tally, failure)
-    info(f"matrix: FlowJAX {version}: series {row.applies}; tests {row.tests}; {row.seconds:.0f}s")
+    row = Row(version, applies, tests, time.perf_counter() - start, tally, failure, reproducer)
+    info(
+        f"matrix: FlowJAX {version}: series {row.applies}; tests {row.tests}; "
+        f"reproducer on the release: {row.reproducer}; {row.seconds:.0f}s"
+    )
     return row
 
 
@@ -134,15 +165,20 @@ def markdown(rows: list[Row], pin: Pin) -> str:
     """The matrix as a Markdown table."""
     lines = [
         "The stack applied to each FlowJAX release, and the series' own tests plus the kit's "
-        "sentinels run against it (jax and the rest from requirements.lock).",
+        "sentinels run against it (jax and the rest from requirements.lock); and the issue "
+        "texts' reproducers run as written on the release itself, without the stack.",
         "",
-        "| FlowJAX | series applies | series tests + sentinels | first failure | time |",
-        "|---|---|---|---|---|",
+        "| FlowJAX | series applies | series tests + sentinels | first failure "
+        "| issue reproducer on the release | time |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         pinned = " (pin)" if r.version == pin.version else ""
         failure = r.first_failure.replace("|", "\\|") or "-"
-        lines.append(f"| {r.version}{pinned} | {r.applies} | {r.tests} | {failure} | {r.seconds:.0f}s |")
+        reproducer = r.reproducer.replace("|", "\\|")
+        lines.append(
+            f"| {r.version}{pinned} | {r.applies} | {r.tests} | {failure} | {reproducer} | {r.seconds:.0f}s |"
+        )
     return "\n".join(lines) + "\n"
 
 

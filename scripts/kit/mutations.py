@@ -108,8 +108,8 @@ CATALOGUE = (
     Mutation(
         "numerical-inverse-no-implicit-jvp",
         UTILS,
-        "x = self.inverter(self.bijection, y, condition)",
-        f"x = {SG}(self.inverter(self.bijection, y, condition))",
+        "x = self.inverter(self.bijection, y, condition=condition)",
+        f"x = {SG}(self.inverter(self.bijection, y, condition=condition))",
         "NumericalInverse.inverse: gradient zero, as BNAF(invert=True) behaved in #176/#216",
     ),
     Mutation(
