@@ -298,7 +298,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, tag: str | None) -> int:
         if rest:
             info(
                 f"  upstream's tests in the same session: {len(upstream)} cases, {rest:.1f}s "
-                f"(the series' = {100 * mine / rest:.1f}% of upstream's time; target <= 10%)"
+                f"(the series' = {100 * mine / rest:.1f}% of upstream's time; target <= 5%)"
             )
         return tally
 
