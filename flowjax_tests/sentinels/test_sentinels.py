@@ -50,11 +50,11 @@ NOT_IN_TEST_DISTRIBUTIONS = {
     "MultivariateNormal": "has no scalar shape; test_sample_gradient adds a case for it",
     "Transformed": "every case of _test_distributions and of testcases is one",
 }
-# Flows in upstream's testcases that the gradient test skips, and why.
-SKIPPED_BY_GRADIENT_TEST = {
-    "BNAF": "samples by numerical inversion; tested by test_NumericalInverse_condition_gradient",
-    "planar": "cannot sample (see test_default_planar_flow_cannot_sample)",
-    "spline_coupling": "its coupling and spline inverses are checked through affine_coupling and triangular_spline_flow",
+# Public distributions with no case in the gradient tests, and why.
+NO_SAMPLE_GRADIENT_CASE = {
+    "StandardNormal": "has no parameters",
+    "Uniform": "its bounds are not trainable (see test_uniform_bounds_get_no_gradient)",
+    "Transformed": "every case of the gradient tests is one",
 }
 
 
@@ -173,4 +173,27 @@ def test_every_flow_is_in_testcases():
     }
     used = {name for make in testcases.values() for name in make.__code__.co_names}
     assert not sorted(flows - used), f"flows with no case in testcases: {sorted(flows - used)}"
-    assert set(SKIPPED_BY_GRADIENT_TEST) <= set(testcases)
+
+
+def test_every_distribution_has_a_sample_gradient_case():
+    from tests.test_distributions import _implicit_sample_cases, _sample_gradient_cases
+
+    ids = {param.id for param in _sample_gradient_cases} | set(_implicit_sample_cases)
+    missing = sorted(public_distributions() - ids - set(NO_SAMPLE_GRADIENT_CASE))
+    assert not missing, f"no case in the sample gradient tests: {missing}"
+    stale = sorted(set(NO_SAMPLE_GRADIENT_CASE) & ids)
+    assert not stale, f"now in the sample gradient tests; drop from NO_SAMPLE_GRADIENT_CASE: {stale}"
+
+
+def test_every_flow_has_a_sample_gradient_case_in_both_directions():
+    from tests.test_flows import _sample_gradient_testcases, test_flow_sample_gradient
+
+    flows = {
+        name
+        for name, obj in vars(flowjax.flows).items()
+        if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
+    }
+    used = {name for make in _sample_gradient_testcases.values() for name in make.__code__.co_names}
+    assert not sorted(flows - used), f"flows with no sample gradient case: {sorted(flows - used)}"
+    marks = {mark.args[0]: mark.args[1] for mark in test_flow_sample_gradient.pytestmark}
+    assert list(marks["invert"]) == [True, False]  # through the inverses and the transforms

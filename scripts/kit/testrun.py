@@ -272,7 +272,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
         if rest:
             info(
                 f"  upstream's tests in the same session: {len(upstream)} cases, {rest:.1f}s "
-                f"(the series' = {100 * mine / rest:.1f}% of upstream's time; target <= 10%)"
+                f"(the series' = {100 * mine / rest:.1f}% of upstream's time; target <= 5%)"
             )
         return tally
 
