@@ -265,10 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
         failed = sum(c["outcome"] == "failed" for c in cases.values())
+        passed = sum(c["outcome"] == "passed" for c in cases.values())
         in_tests = sum(c["seconds"] for c in cases.values())
         print(
-            f"kit: flake: stream {stream} (seeds + {wrapper.offset}): {len(cases) - failed} passed, "
-            f"{failed} failed, {made} keys made, {seconds:.1f}s ({in_tests:.1f}s in the tests)",
+            f"kit: flake: stream {stream} (seeds + {wrapper.offset}): {passed} passed, "
+            f"{failed} failed, {len(cases) - passed - failed} skipped, {made} keys made, "
+            f"{seconds:.1f}s ({in_tests:.1f}s in the tests)",
             flush=True,
         )
         if int(code) not in (0, 1):  # 0: passed, 1: some failed; anything else is no run

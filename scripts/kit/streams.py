@@ -234,7 +234,13 @@ def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
     streams = [s["stream"] for s in run.get("streams", [])]
     seconds = stream_seconds(run)
     span = f"streams {streams[0]}-{streams[-1]}" if streams else "no stream"
-    later = seconds[1:] or seconds
+    timing = (
+        f"{seconds[0]:.1f}s for the first (imports), median {statistics.median(seconds[1:]):.1f}s after"
+        if len(seconds) > 1
+        else f"{seconds[0]:.1f}s, imports included"
+        if seconds
+        else ""
+    )
     asked = run.get("asked", len(streams))
     budget = (
         f" of the {asked} asked (time budget {run.get('budget', 0):.0f}s)" if len(streams) < asked else ""
@@ -242,8 +248,7 @@ def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
     lines = [
         f"Each test case the series adds, run on {len(streams)}{budget} fresh random streams ({span}: "
         f"every seed a test passes to `jax.random.key`/`PRNGKey` + stream x {run.get('stride')}), "
-        f"in one pytest process. Time per stream: {seconds[0]:.1f}s for the first (imports), "
-        f"median {statistics.median(later):.1f}s after; {sum(seconds):.0f}s in all."
+        f"in one pytest process. Time per stream: {timing}; {sum(seconds):.0f}s in all."
         if seconds
         else "No stream ran.",
         "",
