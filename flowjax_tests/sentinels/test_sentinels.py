@@ -45,7 +45,7 @@ NOT_IN_TEST_DISTRIBUTIONS = {
 }
 # Flows in upstream's testcases that the gradient test skips, and why.
 SKIPPED_BY_GRADIENT_TEST = {
-    "BNAF": "samples by numerical inversion; tested by test_NumericalInverse_condition_gradient",
+    "BNAF": "samples by numerical inversion; tested by test_NumericalInverse_condition_implicit_jvp and test_NumericalInverse_parameter_and_condition_gradients",
     "planar": "cannot sample (see test_default_planar_flow_cannot_sample)",
     "spline_coupling": "its coupling and spline inverses are checked through affine_coupling and triangular_spline_flow",
 }
