@@ -4,11 +4,12 @@ def test_normal_sample_gradient():
         return dist.sample(key)
 
     key = jr.key(0)
-    grad = sample_grad(Normal(), key)
+    dist = Normal()
+    grad = sample_grad(dist, key)
     assert grad.bijection.loc == 1
     # A sample is loc + softplus(u) * z, so its gradient wrt u is sigmoid(u) * z
     z = StandardNormal().sample(key)
-    u = Normal().bijection.scale.args[0]
+    u = dist.bijection.scale.args[0]
     assert jnp.isclose(grad.bijection.scale.args[0], z / (1 + jnp.exp(-u)))
 
 
