@@ -8,7 +8,8 @@ kit notices when upstream or JAX changes it (`make test`, `make matrix`, `make e
 - Uniform's bounds are non-trainable, so their gradients are zero, although the samples
   depend on them;
 - VmapMixture's weights are not reparameterized: the pathwise gradient is zero although
-  the samples depend on them, while log_prob does give them a gradient;
+  the samples depend on them, while log_prob does give them a gradient, and ElboLoss's
+  gradients for them are zero in expectation;
 - Gamma's concentration gradient is the implicit reparameterization gradient (exact, for
   every draw); Beta's and StudentT's gradients through their gamma draws are unbiased;
 - the default planar flow cannot sample (why the gradient tests skip it);
@@ -42,6 +43,7 @@ from flowjax.distributions import (
     VmapMixture,
 )
 from flowjax.flows import planar_flow
+from flowjax.train.losses import ElboLoss
 
 KEY = jr.key(0)
 
@@ -80,6 +82,24 @@ def test_vmap_mixture_weights_are_not_reparameterized():
     # log_prob does give the weights a gradient.
     grad = eqx.filter_grad(lambda d: d.log_prob(jnp.array([0.0, 1.0])).sum())(mixture)
     assert jnp.all(grad.log_normalized_weights.args[0] != 0)
+
+
+def test_elbo_gives_vmap_mixture_weights_gradients_zero_in_expectation():
+    # VmapMixture's docstring: with ElboLoss the weights' gradients (only the score
+    # term, as the pathwise one is zero) are zero in expectation, so they are not learned.
+    # Checked to within 4 standard errors (false failure rate 6e-5 per weight).
+    normals = eqx.filter_vmap(Normal)(jnp.array([-1.0, 2.0]))
+    params, static = eqx.partition(
+        VmapMixture(normals, weights=jnp.array([0.3, 0.7])), eqx.is_inexact_array
+    )
+    loss = ElboLoss(Normal(2.0).log_prob, num_samples=1)
+    grads = jax.vmap(
+        lambda key: eqx.filter_grad(loss)(params, static, key).log_normalized_weights
+    )(jr.split(KEY, 10_000)).args[0]
+    for grad in grads.T:
+        mean, standard_error = _mean_and_standard_error(grad)
+        assert standard_error > 0  # the per-sample gradients are not zero
+        assert abs(mean) < 4 * standard_error
 
 
 @pytest.mark.parametrize(
