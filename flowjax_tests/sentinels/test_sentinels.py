@@ -12,9 +12,11 @@ kit notices when upstream or JAX changes it (`make test`, `make matrix`, `make e
   gradients for them are zero in expectation;
 - Gamma's concentration gradient is the implicit reparameterization gradient (exact, for
   every draw); Beta's and StudentT's gradients through their gamma draws are unbiased;
-- the default planar flow cannot sample (why the gradient tests skip it);
-- every public distribution and flow has a case in upstream's dicts, which the gradient
-  tests loop over, or a stated reason why not.
+- the default planar flow cannot sample;
+- every public distribution and flow has a case in upstream's dicts, or a stated reason
+  why not;
+- every flow that samples through a NumericalInverse has a case in the sample gradient
+  test of test_flows.py, and the flows without one are listed with the reason.
 
 Run from the checkout's root with its pytest config (`--rootdir`, `-c`), so that
 `tests.test_distributions` and `tests.test_flows` import from the checkout.
@@ -32,6 +34,7 @@ from jax.scipy.stats import gamma
 
 import flowjax.distributions
 import flowjax.flows
+from flowjax.bijections import Invert, NumericalInverse
 from flowjax.distributions import (
     AbstractDistribution,
     Beta,
@@ -49,14 +52,14 @@ KEY = jr.key(0)
 
 # Public distributions with no case in upstream's _test_distributions, and why.
 NOT_IN_TEST_DISTRIBUTIONS = {
-    "MultivariateNormal": "has no scalar shape; test_sample_gradient adds a case for it",
+    "MultivariateNormal": "has no scalar shape",
     "Transformed": "every case of _test_distributions and of testcases is one",
 }
-# Public distributions with no case in the gradient tests, and why.
+# Flows with no case in test_flow_sample_gradient, and why.
 NO_SAMPLE_GRADIENT_CASE = {
-    "StandardNormal": "has no parameters",
-    "Uniform": "its bounds are not trainable (see test_uniform_bounds_get_no_gradient)",
-    "Transformed": "every case of the gradient tests is one",
+    "coupling_flow": "no FlowJAX derivative rule on its sampling path",
+    "masked_autoregressive_flow": "no FlowJAX derivative rule on its sampling path",
+    "planar_flow": "no FlowJAX derivative rule on its sampling path",
 }
 
 
@@ -178,7 +181,7 @@ def test_every_distribution_is_in_test_distributions():
 
     ids = {param.id for param in _test_distributions}
     missing = sorted(public_distributions() - ids - set(NOT_IN_TEST_DISTRIBUTIONS))
-    assert not missing, f"no case in _test_distributions (so no gradient test): {missing}"
+    assert not missing, f"no case in _test_distributions: {missing}"
     stale = sorted(set(NOT_IN_TEST_DISTRIBUTIONS) & ids)
     assert not stale, f"now in _test_distributions; drop from NOT_IN_TEST_DISTRIBUTIONS: {stale}"
 
@@ -195,25 +198,42 @@ def test_every_flow_is_in_testcases():
     assert not sorted(flows - used), f"flows with no case in testcases: {sorted(flows - used)}"
 
 
-def test_every_distribution_has_a_sample_gradient_case():
-    from tests.test_distributions import _implicit_sample_cases, _sample_gradient_cases
-
-    ids = {param.id for param in _sample_gradient_cases} | set(_implicit_sample_cases)
-    missing = sorted(public_distributions() - ids - set(NO_SAMPLE_GRADIENT_CASE))
-    assert not missing, f"no case in the sample gradient tests: {missing}"
-    stale = sorted(set(NO_SAMPLE_GRADIENT_CASE) & ids)
-    assert not stale, f"now in the sample gradient tests; drop from NO_SAMPLE_GRADIENT_CASE: {stale}"
+def flow_functions(make) -> set[str]:
+    """The flow functions a case's constructor calls."""
+    return set(make.__code__.co_names) & set(vars(flowjax.flows))
 
 
-def test_every_flow_has_a_sample_gradient_case_in_both_directions():
-    from tests.test_flows import _sample_gradient_testcases, test_flow_sample_gradient
+def samples_through_numerical_inverse(flow) -> bool:
+    """Whether sampling inverts a NumericalInverse (an inverted flow containing one)."""
+    is_numerical = lambda node: isinstance(node, NumericalInverse)  # noqa: E731
+    return isinstance(flow.bijection, Invert) and any(
+        is_numerical(node) for node in jax.tree.leaves(flow.bijection, is_leaf=is_numerical)
+    )
+
+
+def test_every_flow_sampling_through_a_numerical_inverse_has_a_sample_gradient_case():
+    from tests.test_flows import _sample_gradient_testcases, testcases
 
     flows = {
         name
         for name, obj in vars(flowjax.flows).items()
         if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
     }
-    used = {name for make in _sample_gradient_testcases.values() for name in make.__code__.co_names}
-    assert not sorted(flows - used), f"flows with no sample gradient case: {sorted(flows - used)}"
-    marks = {mark.args[0]: mark.args[1] for mark in test_flow_sample_gradient.pytestmark}
-    assert list(marks["invert"]) == [True, False]  # through the inverses and the transforms
+    numerical = {
+        name
+        for make in testcases.values()
+        if samples_through_numerical_inverse(make(None))
+        for name in flow_functions(make)
+    }
+    assert numerical, "no upstream flow case samples through a NumericalInverse"
+    covered = set()
+    for make in _sample_gradient_testcases.values():
+        flow = make()
+        assert isinstance(flow.bijection, Invert)  # samples through the inverses
+        covered |= flow_functions(make)
+    missing = sorted(numerical - covered)
+    assert not missing, f"sample through a NumericalInverse but have no sample gradient case: {missing}"
+    unexplained = sorted(flows - covered - set(NO_SAMPLE_GRADIENT_CASE))
+    assert not unexplained, f"no sample gradient case and no reason in NO_SAMPLE_GRADIENT_CASE: {unexplained}"
+    stale = sorted(set(NO_SAMPLE_GRADIENT_CASE) & (covered | numerical))
+    assert not stale, f"covered, or sample through a NumericalInverse; drop from NO_SAMPLE_GRADIENT_CASE: {stale}"

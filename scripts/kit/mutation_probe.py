@@ -34,8 +34,7 @@ def cases() -> dict[str, tuple]:
         if name != "planar":  # cannot sample
             out[name] = (make(2), jnp.array([0.3, -0.5]))
     for name, make in test_flows._sample_gradient_testcases.items():
-        for invert in (True, False):
-            out[f"{name}(invert={invert})"] = (make(invert), jnp.array([0.3, -0.5]))
+        out[f"{name}(invert=True)"] = (make(), jnp.array([0.3, -0.5]))
     bnaf = block_neural_autoregressive_flow(jr.key(0), base_dist=Normal(jnp.zeros(1)), cond_dim=1)
     out["bnaf(invert=True), cond_dim=1"] = (bnaf, jnp.array([1.0]))
     return out

@@ -250,34 +250,4 @@ CATALOGUE = (
         "eqx.filter_jvp(residual, primals, (_mut_jax.tree.map(lambda t: t / 2, tangents[0]), *tangents[1:]))",
         "NumericalInverse: implicit JVP halves the parameters' tangent",
     ),
-    Mutation(
-        "planar-transform-weight-stop-gradient",
-        "flowjax/bijections/planar.py",
-        "act = self.activation_fn(x @ self.weight + self.bias)",
-        f"act = self.activation_fn(x @ {SG}(self.weight) + self.bias)",
-        "Planar.transform: no gradient to w inside the activation (planar_flow(invert=False) sampling)",
-    ),
-    Mutation(
-        "coupling-transform-condition-stop-gradient",
-        "flowjax/bijections/coupling.py",
-        "nn_input = x_cond if condition is None else jnp.hstack((x_cond, condition))",
-        f"nn_input = x_cond if condition is None else jnp.hstack((x_cond, {SG}(condition)))",
-        "Coupling.transform: no gradient to the condition (coupling_flow(invert=False) sampling)",
-    ),
-    Mutation(
-        "maf-transform-condition-grad-flipped",
-        "flowjax/bijections/masked_autoregressive.py",
-        "nn_input = x if condition is None else jnp.hstack((x, condition))",
-        f"nn_input = x if condition is None else jnp.hstack((x, 2 * {SG}(condition) - condition))",
-        "MaskedAutoregressive.transform: condition gradient sign flipped (invert=False sampling)",
-    ),
-    Mutation(
-        "spline-transform-knots-grad-halved",
-        "flowjax/bijections/rational_quadratic_spline.py",
-        "x_pos, y_pos, derivatives = self.x_pos, self.y_pos, self.derivatives\n"
-        "        in_bounds = jnp.logical_and(\n            x >=",
-        f"x_pos, y_pos, derivatives = self.x_pos, (self.y_pos + {SG}(self.y_pos)) / 2, self.derivatives\n"
-        "        in_bounds = jnp.logical_and(\n            x >=",
-        "RationalQuadraticSpline.transform: knot-height gradient halved (invert=False sampling)",
-    ),
 )
