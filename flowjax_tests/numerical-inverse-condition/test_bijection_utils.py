@@ -3,19 +3,27 @@
 INVERTER = root_finder_to_inverter(
     partial(bisection_search, lower=-1, upper=1, atol=1e-7),
 )
+CONDITION_SQUARED = AdditiveCondition(lambda c: c**2, (), ())
 
 
 @pytest.mark.parametrize("diff_fn", test_cases)
 def test_NumericalInverse_condition_implicit_jvp(diff_fn):
-    bijection = NumericalInverse(AdditiveCondition(lambda c: c**2, (), ()), INVERTER)
+    bijection = NumericalInverse(CONDITION_SQUARED, INVERTER)
     # x = y - condition**2
     derivative = diff_fn(lambda c: bijection.inverse(jnp.array(1.0), c))(jnp.array(0.5))
     assert jnp.allclose(derivative, -1, atol=1e-5)
 
 
+def test_NumericalInverse_condition_hessian():
+    bijection = NumericalInverse(CONDITION_SQUARED, INVERTER)
+    # x = y - condition**2
+    hessian = jax.hessian(lambda c: bijection.inverse(jnp.array(1.0), c))
+    assert jnp.allclose(hessian(jnp.array(0.5)), -2, atol=1e-5)
+
+
 def test_NumericalInverse_parameter_and_condition_gradients():
     bijection = NumericalInverse(
-        Chain([Affine(1, 2), AdditiveCondition(lambda c: c**2, (), ())]),
+        Chain([Affine(1, 2), CONDITION_SQUARED]),
         INVERTER,
     )
 
@@ -32,8 +40,7 @@ def test_NumericalInverse_parameter_and_condition_gradients():
 @pytest.mark.parametrize("diff_fn", test_cases)
 def test_NumericalInverse_unconditional_in_conditional_chain(diff_fn):
     numerical_inverse = NumericalInverse(Affine(0.5, 2), INVERTER)
-    condition_only = AdditiveCondition(lambda c: c**2, (), ())
-    bijection = Chain([Invert(numerical_inverse), condition_only])
+    bijection = Chain([Invert(numerical_inverse), CONDITION_SQUARED])
     # y = (x - 0.5) / 2 + condition**2
     x = jnp.array(1.0)
     derivative = diff_fn(lambda c: bijection.transform(x, c))(jnp.array(0.5))
@@ -42,7 +49,7 @@ def test_NumericalInverse_unconditional_in_conditional_chain(diff_fn):
 
 def test_NumericalInverse_inverter_calls():
     y, condition = jnp.array(1.0), jnp.array(0.5)
-    bijection = NumericalInverse(AdditiveCondition(lambda c: c**2, (), ()), INVERTER)
+    bijection = NumericalInverse(CONDITION_SQUARED, INVERTER)
     derivative = jax.grad(
         lambda c: bijection.inverter(bijection.bijection, y, condition=c)
     )(condition)
@@ -53,7 +60,7 @@ def test_NumericalInverse_inverter_calls():
 
     # Without implicit differentiation, the inverter is called with condition=
     bijection = NumericalInverse(
-        AdditiveCondition(lambda c: c**2, (), ()),
+        CONDITION_SQUARED,
         lambda bijection, y, *, condition: INVERTER(bijection, y, condition),
         use_implicit_differentation=False,
     )
