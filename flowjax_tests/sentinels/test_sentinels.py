@@ -16,7 +16,9 @@ kit notices when upstream or JAX changes it (`make test`, `make matrix`, `make e
 - every public distribution and flow has a case in upstream's dicts, or a stated reason
   why not;
 - every flow that samples through a NumericalInverse has a case in the sample gradient
-  test of test_flows.py, and the flows without one are listed with the reason.
+  test of test_flows.py; every flow's sampling gradients, in both directions (invert=True
+  samples through the inverses, invert=False through transform), are checked here with
+  that test's oracle where upstream's cases do not reach them.
 
 Run from the checkout's root with its pytest config (`--rootdir`, `-c`), so that
 `tests.test_distributions` and `tests.test_flows` import from the checkout.
@@ -34,7 +36,7 @@ from jax.scipy.stats import gamma
 
 import flowjax.distributions
 import flowjax.flows
-from flowjax.bijections import Invert, NumericalInverse
+from flowjax.bijections import Affine, Invert, NumericalInverse
 from flowjax.distributions import (
     AbstractDistribution,
     Beta,
@@ -45,7 +47,13 @@ from flowjax.distributions import (
     Uniform,
     VmapMixture,
 )
-from flowjax.flows import planar_flow
+from flowjax.flows import (
+    block_neural_autoregressive_flow,
+    coupling_flow,
+    masked_autoregressive_flow,
+    planar_flow,
+    triangular_spline_flow,
+)
 from flowjax.train.losses import ElboLoss
 
 KEY = jr.key(0)
@@ -57,10 +65,46 @@ NOT_IN_TEST_DISTRIBUTIONS = {
 }
 # Flows with no case in test_flow_sample_gradient, and why.
 NO_SAMPLE_GRADIENT_CASE = {
-    "coupling_flow": "no FlowJAX derivative rule on its sampling path",
-    "masked_autoregressive_flow": "no FlowJAX derivative rule on its sampling path",
-    "planar_flow": "no FlowJAX derivative rule on its sampling path",
+    "coupling_flow": "no FlowJAX derivative rule on its sampling path (KIT_SAMPLE_GRADIENT_CASES)",
+    "masked_autoregressive_flow": "no FlowJAX derivative rule on its sampling path (KIT_SAMPLE_GRADIENT_CASES)",
+    "planar_flow": "no FlowJAX derivative rule on its sampling path (KIT_SAMPLE_GRADIENT_CASES)",
 }
+
+
+def _flow_cases():
+    """Sampling gradient cases upstream's test leaves out: each flow, each direction."""
+    from tests.test_flows import DIM, KWARGS
+
+    conditional = KWARGS | {"cond_dim": 2}
+    cases = {
+        "BNAF-invert-False": lambda: block_neural_autoregressive_flow(**conditional, invert=False),
+        "triangular_spline_flow-invert-False": lambda: triangular_spline_flow(**conditional, invert=False),
+        "planar_flow-invert-False": lambda: planar_flow(**conditional, invert=False, width_size=5, depth=1),
+        "planar_flow-leaky-relu-invert-True": lambda: planar_flow(
+            **conditional, negative_slope=0.1, width_size=5, depth=1
+        ),
+    }
+    for invert in [True, False]:
+        cases[f"coupling_flow-invert-{invert}"] = lambda invert=invert: coupling_flow(
+            **conditional, transformer=Affine(), invert=invert
+        )
+        cases[f"masked_autoregressive_flow-invert-{invert}"] = lambda invert=invert: (
+            masked_autoregressive_flow(**conditional, transformer=Affine(), invert=invert)
+        )
+    assert DIM == 3  # the cases are built like upstream's
+    return cases
+
+
+KIT_SAMPLE_GRADIENT_CASES = [
+    "BNAF-invert-False",
+    "triangular_spline_flow-invert-False",
+    "coupling_flow-invert-True",
+    "coupling_flow-invert-False",
+    "masked_autoregressive_flow-invert-True",
+    "masked_autoregressive_flow-invert-False",
+    "planar_flow-invert-False",
+    "planar_flow-leaky-relu-invert-True",
+]
 
 
 def test_uniform_bounds_get_no_gradient():
@@ -92,13 +136,11 @@ def test_elbo_gives_vmap_mixture_weights_gradients_zero_in_expectation():
     # term, as the pathwise one is zero) are zero in expectation, so they are not learned.
     # Checked to within 4 standard errors (false failure rate 6e-5 per weight).
     normals = eqx.filter_vmap(Normal)(jnp.array([-1.0, 2.0]))
-    params, static = eqx.partition(
-        VmapMixture(normals, weights=jnp.array([0.3, 0.7])), eqx.is_inexact_array
-    )
+    params, static = eqx.partition(VmapMixture(normals, weights=jnp.array([0.3, 0.7])), eqx.is_inexact_array)
     loss = ElboLoss(Normal(2.0).log_prob, num_samples=1)
-    grads = jax.vmap(
-        lambda key: eqx.filter_grad(loss)(params, static, key).log_normalized_weights
-    )(jr.split(KEY, 10_000)).args[0]
+    grads = jax.vmap(lambda key: eqx.filter_grad(loss)(params, static, key).log_normalized_weights)(
+        jr.split(KEY, 10_000)
+    ).args[0]
     for grad in grads.T:
         mean, standard_error = _mean_and_standard_error(grad)
         assert standard_error > 0  # the per-sample gradients are not zero
@@ -236,4 +278,43 @@ def test_every_flow_sampling_through_a_numerical_inverse_has_a_sample_gradient_c
     unexplained = sorted(flows - covered - set(NO_SAMPLE_GRADIENT_CASE))
     assert not unexplained, f"no sample gradient case and no reason in NO_SAMPLE_GRADIENT_CASE: {unexplained}"
     stale = sorted(set(NO_SAMPLE_GRADIENT_CASE) & (covered | numerical))
-    assert not stale, f"covered, or sample through a NumericalInverse; drop from NO_SAMPLE_GRADIENT_CASE: {stale}"
+    assert not stale, (
+        f"covered, or sample through a NumericalInverse; drop from NO_SAMPLE_GRADIENT_CASE: {stale}"
+    )
+
+
+@pytest.mark.parametrize("name", KIT_SAMPLE_GRADIENT_CASES)
+def test_flow_sample_gradient_beyond_upstream_cases(name, monkeypatch):
+    # Upstream's test_flow_sample_gradient (its oracle: central differences at two step
+    # sizes, parameters and condition) on the flows and directions its cases leave out,
+    # so that a gradient FlowJAX drops there (as in #176) still fails here.
+    import tests.test_flows
+
+    cases = _flow_cases()
+    assert sorted(cases) == sorted(KIT_SAMPLE_GRADIENT_CASES)
+    monkeypatch.setitem(tests.test_flows._sample_gradient_testcases, name, cases[name])
+    tests.test_flows.test_flow_sample_gradient(name)
+
+
+def test_every_flow_has_sample_gradient_cases_in_both_directions():
+    from tests.test_flows import _sample_gradient_testcases
+
+    flows = {
+        name
+        for name, obj in vars(flowjax.flows).items()
+        if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
+    }
+    checked = {
+        (function, isinstance(make().bijection, Invert))
+        for make in _sample_gradient_testcases.values()
+        for function in flow_functions(make)
+    }
+    checked |= {
+        (
+            name.split("-")[0].replace("BNAF", "block_neural_autoregressive_flow"),
+            isinstance(make().bijection, Invert),
+        )
+        for name, make in _flow_cases().items()
+    }
+    missing = sorted((f, invert) for f in flows for invert in [True, False] if (f, invert) not in checked)
+    assert not missing, f"(flow, invert) with no sample gradient case: {missing}"

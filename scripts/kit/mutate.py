@@ -16,6 +16,7 @@ from kit import carried
 from kit.config import Kit, Pin
 from kit.log import KitError, info
 from kit.mutations import CATALOGUE, Mutation
+from kit.pytest_run import sentinel_args
 from kit.stamp import series_digest, write_result
 from kit.tally import first_failure, read_cases
 
@@ -29,6 +30,13 @@ IMPORT_LINE = "\nimport jax as _mut_jax  # added by the kit's mutation report\n"
 def upstream_tests_for(path: str, full: bool, checkout: Path) -> list[str]:
     """Upstream's tests for a mutated file: those of its module, or the whole suite."""
     return ["tests"] if full else [carried.module_tests(path, checkout)]
+
+
+def start_pytest(python: Path, copy: Path, args: list[str], xml: Path) -> subprocess.Popen[bytes]:
+    """Start pytest on a copy (stopping at the first failure), writing junit xml."""
+    cmd = [str(python), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", f"--junitxml={xml}", *args]
+    env = dict(os.environ, PYTHONPATH=str(copy))
+    return subprocess.Popen(cmd, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @dataclass
@@ -87,28 +95,17 @@ class Runs:
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
 
-        def pytest(args: list[str], name: str) -> subprocess.Popen[bytes]:
-            cmd = [str(python), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
-            cmd += [f"--junitxml={out / name}.xml", *args]
-            return subprocess.Popen(
-                cmd, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-
         probe = [str(python), str(PROBE), str(out / "values.npz")]
         self.probe = subprocess.Popen(
             probe, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        self.new = pytest(new, "new")
-        self.upstream = pytest([*upstream, *(f"--deselect={i}" for i in new)], "upstream")
+        self.new = start_pytest(python, copy, new, out / "new.xml")
+        self.upstream = start_pytest(
+            python, copy, [*upstream, *(f"--deselect={i}" for i in new)], out / "upstream.xml"
+        )
 
     def outcome(self, proc: subprocess.Popen[bytes], name: str) -> Outcome:
-        code = proc.wait()
-        xml = self.out / f"{name}.xml"
-        if code not in (0, 1) or not xml.is_file():
-            return Outcome(1, 0, f"pytest exited {code}")
-        cases = read_cases(xml)
-        failed = first_failure(cases)
-        return Outcome(sum(c.outcome == "failed" for c in cases), len(cases), failed.name if failed else "")
+        return wait_outcome(proc, self.out / f"{name}.xml")
 
     def values(self) -> dict[str, np.ndarray]:
         import numpy as np
@@ -118,6 +115,16 @@ class Runs:
             raise KitError(f"sampling probe failed: {error_line(err.decode())}")
         with np.load(self.out / "values.npz") as data:
             return {k: data[k] for k in data.files}
+
+
+def wait_outcome(proc: subprocess.Popen[bytes], xml: Path) -> Outcome:
+    """Wait for a pytest run and count its failures."""
+    code = proc.wait()
+    if code not in (0, 1) or not xml.is_file():
+        return Outcome(1, 0, f"pytest exited {code}")
+    cases = read_cases(xml)
+    failed = first_failure(cases)
+    return Outcome(sum(c.outcome == "failed" for c in cases), len(cases), failed.name if failed else "")
 
 
 def same_values(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
@@ -156,7 +163,8 @@ def report(
     """Run the catalogue; print progress and write build/results/mutation-report.md.
 
     Only the test cases the stack carries upstream count as "new tests" (node ids that do
-    not exist at ``base``); the kit's sentinels do not.
+    not exist at ``base``). The kit's sentinels run on the mutants the new tests miss: they
+    guard, kit-side, the paths the upstream-bound tests leave out on purpose.
     """
     catalogue = select(names)
     digest = series_digest(kit)  # the series these results will be of
@@ -166,15 +174,17 @@ def report(
     info(f"mutation report: {len(new)} test cases carried by the stack")
     subsets = sorted({t for m in catalogue for t in upstream_tests_for(m.path, full, checkout)})
     start = time.perf_counter()
-    rows, killed_new, killed_upstream = [], 0, 0
+    rows, killed_new, killed_upstream, killed_kit = [], 0, 0, 0
     with tempfile.TemporaryDirectory(prefix="flowjax-mutants-") as tmp:
         base = Path(tmp) / "unmutated"
         copy_checkout(checkout, base)
         t0 = time.perf_counter()
         info(f"mutation report: unmutated copy: new tests and {' '.join(subsets)} ...")
         runs = Runs(python, base, new, subsets, Path(tmp) / "out-unmutated")
+        sentinels = sentinel_args(kit, pin, base)
+        guard = start_pytest(python, base, sentinels, runs.out / "sentinels.xml")
         reference = runs.values()
-        for name, proc in (("new", runs.new), ("upstream", runs.upstream)):
+        for name, proc in (("new", runs.new), ("upstream", runs.upstream), ("sentinels", guard)):
             outcome = runs.outcome(proc, name)
             if outcome.killed:
                 raise KitError(
@@ -189,28 +199,44 @@ def report(
             try:
                 apply_mutation(copy, mutation)
             except KitError as e:
-                rows.append((mutation, "does not apply", str(e), "-", 0.0))
+                rows.append((mutation, "does not apply", str(e), "-", "-", 0.0))
                 info(f"[{i}/{len(catalogue)}] {mutation.name}: does not apply")
                 continue
             runs = Runs(python, copy, new, upstream, Path(tmp) / f"out-{mutation.name}")
             changed = same_values(reference, runs.values())
             new_outcome = runs.outcome(runs.new, "new")
+            kit_outcome = new_outcome
+            if not new_outcome.killed:  # does a kit-side guard catch what the new tests miss?
+                xml = runs.out / "sentinels.xml"
+                kit_outcome = wait_outcome(
+                    start_pytest(python, copy, sentinel_args(kit, pin, copy), xml), xml
+                )
             up_outcome = runs.outcome(runs.upstream, "upstream")
             shutil.rmtree(copy)
             values = "unchanged" if not changed else f"CHANGED: {', '.join(changed[:3])}"
             killed_new += new_outcome.killed and not changed
             killed_upstream += up_outcome.killed and not changed
+            killed_kit += kit_outcome.killed and not changed
             seconds = time.perf_counter() - t0
+            kit_cell = "(new tests killed it)" if new_outcome.killed else kit_outcome.cell()
             rows.append(
-                (mutation, values, new_outcome.cell(), f"{up_outcome.cell()} [{' '.join(upstream)}]", seconds)
+                (
+                    mutation,
+                    values,
+                    new_outcome.cell(),
+                    kit_cell,
+                    f"{up_outcome.cell()} [{' '.join(upstream)}]",
+                    seconds,
+                )
             )
             info(
                 f"[{i}/{len(catalogue)}] {mutation.name}: values {values}; new tests "
-                f"{'killed' if new_outcome.killed else 'SURVIVED'}; upstream "
+                f"{'killed' if new_outcome.killed else 'SURVIVED'}; new tests or sentinels "
+                f"{'killed' if kit_outcome.killed else 'SURVIVED'}; upstream "
                 f"{'killed' if up_outcome.killed else 'survived'} ({seconds:.0f}s)"
             )
     total = time.perf_counter() - start
-    text = _markdown(rows, killed_new, killed_upstream, full, total)
+    text = _markdown(rows, killed_new, killed_kit, killed_upstream, full, total)
     write_result(
         kit,
         "mutation-report",
@@ -224,21 +250,24 @@ def report(
     return 0
 
 
-def _markdown(rows: list, killed_new: int, killed_upstream: int, full: bool, seconds: float) -> str:
+def _markdown(
+    rows: list, killed_new: int, killed_kit: int, killed_upstream: int, full: bool, seconds: float
+) -> str:
     n = len(rows)
     scope = "upstream's whole suite" if full else "upstream's tests of the mutated module"
     lines = [
         f"Each mutation is one source edit of FlowJAX that leaves every sample value unchanged "
         f"(checked on every case of the new tests, float64) and breaks a gradient: zeroed, "
         f"halved, doubled or flipped. For each, the test cases the stack's PRs add and {scope} "
-        "ran on a copy of the patched checkout; the unmutated copy passes both.",
+        "ran on a copy of the patched checkout, and the kit's sentinels where the new tests "
+        "missed it; the unmutated copy passes all three.",
         "",
-        f"**New tests killed {killed_new}/{n}; upstream's tests killed {killed_upstream}/{n}.** "
-        f"({seconds / 60:.1f} min)",
+        f"**New tests killed {killed_new}/{n}; new tests or kit sentinels {killed_kit}/{n}; "
+        f"upstream's tests {killed_upstream}/{n}.** ({seconds / 60:.1f} min)",
         "",
-        "| mutation | where | sample values | new tests | upstream tests |",
-        "|---|---|---|---|---|",
+        "| mutation | where | sample values | new tests | kit sentinels | upstream tests |",
+        "|---|---|---|---|---|---|",
     ]
-    for mutation, values, new, upstream, _ in rows:
-        lines.append(f"| `{mutation.name}` | {mutation.what} | {values} | {new} | {upstream} |")
+    for mutation, values, new, kit_cell, upstream, _ in rows:
+        lines.append(f"| `{mutation.name}` | {mutation.what} | {values} | {new} | {kit_cell} | {upstream} |")
     return "\n".join(lines) + "\n"
