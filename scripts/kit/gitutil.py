@@ -20,6 +20,23 @@ KIT_EMAIL = "flowjax-kit@localhost"
 EPOCH = "2000-01-01T00:00:00Z"
 
 
+# `git format-patch` whose output depends only on the commits: no hashes, dates of now,
+# git version signature or user `format.*` settings (with `clean_config_env`).
+FORMAT_PATCH = (
+    "format-patch",
+    "--no-numbered",
+    "--zero-commit",
+    "--full-index",
+    "--no-signature",
+    "--subject-prefix=PATCH",
+)
+
+
+def clean_config_env() -> dict[str, str]:
+    """The environment with no system or global git config (user `format.*` settings)."""
+    return dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+
+
 def kit_env(*, author: bool = False, fixed_date: bool = False) -> dict[str, str]:
     """Environment for a command that commits as the kit."""
     env = dict(os.environ, GIT_COMMITTER_NAME=KIT_NAME, GIT_COMMITTER_EMAIL=KIT_EMAIL)

@@ -18,16 +18,6 @@ from pathlib import Path
 from kit import gitutil
 from kit.stack import Stack
 
-# Same options as the export (`sources.FORMAT_PATCH`): output depends on the commits only.
-_FORMAT = (
-    "format-patch",
-    "--no-numbered",
-    "--zero-commit",
-    "--full-index",
-    "--no-signature",
-    "--subject-prefix=PATCH",
-)
-
 
 def am(work: Path, patch: Path) -> str | None:
     """`git am -3` one patch in ``work`` as the kit; None when it applied, else why not.
@@ -119,7 +109,13 @@ def recut(
                     break
             if why is None:
                 gitutil.run(
-                    work, *_FORMAT, f"--start-number={number}", "-o", str(folder), f"{start}..HEAD", env=env
+                    work,
+                    *gitutil.FORMAT_PATCH,
+                    f"--start-number={number}",
+                    "-o",
+                    str(folder),
+                    f"{start}..HEAD",
+                    env=env,
                 )
                 new = sorted(folder.glob("*.patch"))
         if why is not None:

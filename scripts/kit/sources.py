@@ -14,7 +14,6 @@ docstring, the fix itself) lives in the patch alone.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,21 +25,6 @@ from kit.config import Kit, Pin, Source
 from kit.log import KitError, info
 from kit.series import Patch, write_series
 from kit.stack import PR, STACK_FILE, Stack, assign, header_of, load_stack, regroup, render
-
-# Output of `git format-patch` depends only on the commits: no hashes, dates of now,
-# git version signature or user `format.*` settings.
-FORMAT_PATCH = (
-    "format-patch",
-    "--no-numbered",
-    "--zero-commit",
-    "--full-index",
-    "--no-signature",
-    "--subject-prefix=PATCH",
-)
-
-
-def _clean_config_env() -> dict[str, str]:
-    return dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
 
 @dataclass(frozen=True)
@@ -162,7 +146,9 @@ def drift(kit: Kit, pin: Pin) -> list[str]:
 
 def format_patches(repo: Path, base: str, head: str, out: Path) -> list[Path]:
     """`git format-patch base..head` into `out`, one file per commit, deterministic."""
-    gitutil.run(repo, *FORMAT_PATCH, "-o", str(out), f"{base}..{head}", env=_clean_config_env())
+    gitutil.run(
+        repo, *gitutil.FORMAT_PATCH, "-o", str(out), f"{base}..{head}", env=gitutil.clean_config_env()
+    )
     return sorted(out.glob("*.patch"))
 
 
@@ -214,7 +200,7 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
         else [p.path for p in one.patches]
         for one in stack.prs
     }
-    files, problems = restack.recut(repo, base, stack, inputs, tmp / "cut", _clean_config_env())
+    files, problems = restack.recut(repo, base, stack, inputs, tmp / "cut", gitutil.clean_config_env())
     new_owners = {one.name: [f.name for f in files if f.parent.name == one.name] for one in stack.prs}
     regrouped = regroup(stack, new_owners, [Patch(f) for f in files])
     if not problems and (whole := restack.stack_problem(repo, base, regrouped)):
