@@ -254,7 +254,7 @@ def samples_through_numerical_inverse(flow) -> bool:
 
 
 def test_every_flow_sampling_through_a_numerical_inverse_has_a_sample_gradient_case():
-    from tests.test_flows import _sample_gradient_testcases, testcases
+    from tests.test_flows import sample_gradient_testcases, testcases
 
     flows = {
         name
@@ -269,7 +269,7 @@ def test_every_flow_sampling_through_a_numerical_inverse_has_a_sample_gradient_c
     }
     assert numerical, "no upstream flow case samples through a NumericalInverse"
     covered = set()
-    for make in _sample_gradient_testcases.values():
+    for make in sample_gradient_testcases.values():
         flow = make()
         assert isinstance(flow.bijection, Invert)  # samples through the inverses
         covered |= flow_functions(make)
@@ -292,12 +292,12 @@ def test_flow_sample_gradient_beyond_upstream_cases(name, monkeypatch):
 
     cases = _flow_cases()
     assert sorted(cases) == sorted(KIT_SAMPLE_GRADIENT_CASES)
-    monkeypatch.setitem(tests.test_flows._sample_gradient_testcases, name, cases[name])
+    monkeypatch.setitem(tests.test_flows.sample_gradient_testcases, name, cases[name])
     tests.test_flows.test_flow_sample_gradient(name)
 
 
 def test_every_flow_has_sample_gradient_cases_in_both_directions():
-    from tests.test_flows import _sample_gradient_testcases
+    from tests.test_flows import sample_gradient_testcases
 
     flows = {
         name
@@ -306,7 +306,7 @@ def test_every_flow_has_sample_gradient_cases_in_both_directions():
     }
     checked = {
         (function, isinstance(make().bijection, Invert))
-        for make in _sample_gradient_testcases.values()
+        for make in sample_gradient_testcases.values()
         for function in flow_functions(make)
     }
     checked |= {

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 from flowjax.distributions import Beta, Gamma, Normal, StudentT
-from flowjax.flows import block_neural_autoregressive_flow
+from flowjax.flows import block_neural_autoregressive_flow, planar_flow
 
 from tests import test_distributions, test_flows
 
@@ -33,8 +33,12 @@ def cases() -> dict[str, tuple]:
     for name, make in test_flows.testcases.items():
         if name != "planar":  # cannot sample
             out[name] = (make(2), jnp.array([0.3, -0.5]))
-    for name, make in test_flows._sample_gradient_testcases.items():
+    for name, make in test_flows.sample_gradient_testcases.items():
         out[f"{name}(invert=True)"] = (make(), jnp.array([0.3, -0.5]))
+    for invert, slope in [(False, None), (True, 0.1)]:  # the sentinels' planar cases
+        kwargs = {"cond_dim": 2, "invert": invert, "negative_slope": slope, "width_size": 5, "depth": 1}
+        planar = planar_flow(**test_flows.KWARGS, **kwargs)
+        out[f"planar(invert={invert})"] = (planar, jnp.array([0.3, -0.5]))
     bnaf = block_neural_autoregressive_flow(jr.key(0), base_dist=Normal(jnp.zeros(1)), cond_dim=1)
     out["bnaf(invert=True), cond_dim=1"] = (bnaf, jnp.array([1.0]))
     return out

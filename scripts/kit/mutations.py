@@ -4,8 +4,8 @@ Each mutation is one exact source edit that leaves every sample value unchanged 
 only a gradient: ``stop_gradient`` (silently zero, as in issues #176 and #216), or a
 gradient that is wrong but not zero: ``2 * p - stop_gradient(p)`` (value p, gradient
 doubled), ``(p + stop_gradient(p)) / 2`` (halved) and ``2 * stop_gradient(p) - p``
-(flipped). Edits call ``_mut_jax``, which the runner imports at the end of the mutated
-file.
+(flipped); inside ``NumericalInverse``'s JVP rule, also a tangent scaled by 0.9 (10% low).
+Edits call ``_mut_jax``, which the runner imports at the end of the mutated file.
 """
 
 from __future__ import annotations
@@ -249,5 +249,19 @@ CATALOGUE = (
         "eqx.filter_jvp(residual, primals, tangents)",
         "eqx.filter_jvp(residual, primals, (_mut_jax.tree.map(lambda t: t / 2, tangents[0]), *tangents[1:]))",
         "NumericalInverse: implicit JVP halves the parameters' tangent",
+    ),
+    Mutation(
+        "numerical-inverse-parameter-tangent-10pc-low",
+        UTILS,
+        "eqx.filter_jvp(residual, primals, tangents)",
+        "eqx.filter_jvp(residual, primals, (_mut_jax.tree.map(lambda t: 0.9 * t, tangents[0]), *tangents[1:]))",
+        "NumericalInverse: implicit JVP scales the parameters' tangent by 0.9",
+    ),
+    Mutation(
+        "numerical-inverse-condition-tangent-10pc-low",
+        UTILS,
+        "eqx.filter_jvp(residual, primals, tangents)",
+        "eqx.filter_jvp(residual, primals, (*tangents[:2], _mut_jax.tree.map(lambda t: 0.9 * t, tangents[2])))",
+        "NumericalInverse: implicit JVP scales the condition's tangent by 0.9",
     ),
 )
