@@ -229,8 +229,8 @@ def stream_seconds(run: dict[str, Any]) -> list[float]:
     return [s["seconds"] for s in run.get("streams", [])]
 
 
-def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
-    """The flake table, with the streams run and the time per stream."""
+def flake_markdown(found: list[Rate], run: dict[str, Any], cases: str = "") -> str:
+    """The flake table, with the streams run and the time per stream (``cases``: CASES's words)."""
     streams = [s["stream"] for s in run.get("streams", [])]
     seconds = stream_seconds(run)
     span = f"streams {streams[0]}-{streams[-1]}" if streams else "no stream"
@@ -245,8 +245,9 @@ def flake_markdown(found: list[Rate], run: dict[str, Any]) -> str:
     budget = (
         f" of the {asked} asked (time budget {run.get('budget', 0):.0f}s)" if len(streams) < asked else ""
     )
+    which = f" whose node id contains {' or '.join(f'`{w}`' for w in cases.split())}" if cases.split() else ""
     lines = [
-        f"Each test case the series adds, run on {len(streams)}{budget} fresh random streams ({span}: "
+        f"Each test case the series adds{which}, run on {len(streams)}{budget} fresh random streams ({span}: "
         f"every seed a test passes to `jax.random.key`/`PRNGKey` + stream x {run.get('stride')}), "
         f"in one pytest process. Time per stream: {timing}; {sum(seconds):.0f}s in all."
         if seconds
@@ -295,7 +296,7 @@ def flake(
     if not run.get("streams"):
         raise KitError(f"the flake run wrote no results (exit {code})")
     found = rates(run)
-    table = flake_markdown(found, run)
+    table = flake_markdown(found, run, cases)
     done = len(run["streams"])
     write_result(
         kit,
