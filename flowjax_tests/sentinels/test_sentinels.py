@@ -218,6 +218,15 @@ def public_distributions() -> set[str]:
     }
 
 
+def public_flows() -> set[str]:
+    """The flow functions defined in flowjax.flows."""
+    return {
+        name
+        for name, obj in vars(flowjax.flows).items()
+        if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
+    }
+
+
 def test_every_distribution_is_in_test_distributions():
     from tests.test_distributions import _test_distributions
 
@@ -231,11 +240,7 @@ def test_every_distribution_is_in_test_distributions():
 def test_every_flow_is_in_testcases():
     from tests.test_flows import testcases
 
-    flows = {
-        name
-        for name, obj in vars(flowjax.flows).items()
-        if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
-    }
+    flows = public_flows()
     used = {name for make in testcases.values() for name in make.__code__.co_names}
     assert not sorted(flows - used), f"flows with no case in testcases: {sorted(flows - used)}"
 
@@ -256,11 +261,7 @@ def samples_through_numerical_inverse(flow) -> bool:
 def test_every_flow_sampling_through_a_numerical_inverse_has_a_sample_gradient_case():
     from tests.test_flows import sample_gradient_testcases, testcases
 
-    flows = {
-        name
-        for name, obj in vars(flowjax.flows).items()
-        if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
-    }
+    flows = public_flows()
     numerical = {
         name
         for make in testcases.values()
@@ -299,11 +300,7 @@ def test_flow_sample_gradient_beyond_upstream_cases(name, monkeypatch):
 def test_every_flow_has_sample_gradient_cases_in_both_directions():
     from tests.test_flows import sample_gradient_testcases
 
-    flows = {
-        name
-        for name, obj in vars(flowjax.flows).items()
-        if inspect.isfunction(obj) and obj.__module__ == "flowjax.flows" and not name.startswith("_")
-    }
+    flows = public_flows()
     checked = {
         (function, isinstance(make().bijection, Invert))
         for make in sample_gradient_testcases.values()
