@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from kit import mutate
 from kit.log import KitError
-from kit.mutations import CATALOGUE, SG, Mutation
+from kit.mutation.catalogue import CATALOGUE, SG, Mutation
 
 MUTATION = Mutation("m", "pkg/mod.py", "return x * s", f"return x * {SG}(s)", "test")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from kit import carried
 from kit.config import Kit, Pin
 from kit.log import KitError, info
-from kit.mutations import CATALOGUE, Mutation
+from kit.mutation.catalogue import CATALOGUE, Mutation
 from kit.pytest_run import sentinel_args
 from kit.stamp import series_digest, write_result
 from kit.tally import first_failure, read_cases
@@ -153,7 +153,7 @@ def select(names: list[str]) -> tuple[Mutation, ...]:
     """
     known = {m.name: m for m in CATALOGUE}
     if unknown := [n for n in names if n not in known]:
-        raise KitError(f"no mutation named {unknown[0]!r}; see scripts/kit/mutations.py")
+        raise KitError(f"no mutation named {unknown[0]!r}; see scripts/kit/mutation/catalogue.py")
     return tuple(known[n] for n in names) if names else CATALOGUE
 
 
