@@ -117,20 +117,28 @@ class Upstream:
         The process environment is swapped for the call's, so the kit and the git, pytest
         and sphinx processes it starts see exactly what a subprocess would.
         """
-        saved = dict(os.environ)
         out, err = io.StringIO(), io.StringIO()
+        code = self._main(list(args), extra, out, err)
+        return subprocess.CompletedProcess(["kit", *args], code, out.getvalue(), err.getvalue())
+
+    def kit_lines(self, *args: str, **extra: str) -> tuple[int, str]:
+        """(exit code, stdout and stderr interleaved as a terminal shows them) of one CLI run."""
+        both = io.StringIO()
+        return self._main(list(args), extra, both, both), both.getvalue()
+
+    def _main(self, argv: list[str], extra: dict[str, str], out: io.StringIO, err: io.StringIO) -> int:
+        saved = dict(os.environ)
         os.environ.clear()
         os.environ.update(self.env(**extra))
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
-                    code = cli.main(list(args))
+                    return cli.main(argv)
                 except SystemExit as e:
-                    code = e.code if isinstance(e.code, int) else 1
+                    return e.code if isinstance(e.code, int) else 1
         finally:
             os.environ.clear()
             os.environ.update(saved)
-        return subprocess.CompletedProcess(["kit", *args], code, out.getvalue(), err.getvalue())
 
     def pin(self, version: str, sha256: str | None = None) -> None:
         (self.kit / "upstream.toml").write_text(
@@ -215,7 +223,11 @@ def _world(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
 @pytest.fixture
 def upstream(_world: Upstream, tmp_path: Path) -> Upstream:
     """A private copy of the fake world for one test."""
-    root = tmp_path / "world"
+    return copy_world(_world, tmp_path / "world")
+
+
+def copy_world(_world: Upstream, root: Path) -> Upstream:
+    """A copy of the fake world at ``root`` (for one test, or shared by a module's tests)."""
     shutil.copytree(_world.tmp, root, symlinks=True)
     # The index page links the sdists by absolute path: point it at this copy.
     page = root / "simple/flowjax/index.html"
@@ -231,6 +243,11 @@ def upstream(_world: Upstream, tmp_path: Path) -> Upstream:
 @pytest.fixture
 def clone(upstream: Upstream) -> Path:
     """A user's upstream clone: tag v1.0.0, then a later commit on their main branch."""
+    return make_clone(upstream)
+
+
+def make_clone(upstream: Upstream) -> Path:
+    """Make ``upstream``'s checkout a user's clone (see the ``clone`` fixture)."""
     repo = upstream.tmp / "user-clone"
     with tarfile.open(upstream.tmp / "sdists" / "flowjax-1.0.0.tar.gz") as tar:
         tar.extractall(upstream.tmp / "unpack", filter="data")
