@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from pathlib import Path
 
-from kit import gitutil, onto, state
+from kit import onto, state
 from kit.checkout import create_from_sdist, mark
 from kit.config import Kit, Pin
+from kit.git import run as git
+from kit.git.index import scratch_index
+from kit.git.patch import am
 from kit.log import KitError, info, step, warn
 from kit.series import Patch
 from kit.sources import drift
@@ -22,42 +24,22 @@ PREVIOUS_REF = "refs/flowjax-kit/previous"
 def _enter_branch(target: Target) -> None:
     """Check out the target's branch (the work tree is clean); create it from the base if new."""
     repo, branch = target.repo, target.branch
-    current = gitutil.current_branch(repo)
+    current = git.current_branch(repo)
     if current == branch:
         return
-    if gitutil.rev(repo, f"refs/heads/{branch}") is None:
-        gitutil.run(repo, "switch", "--quiet", "--create", branch, target.base)
+    if git.rev(repo, f"refs/heads/{branch}") is None:
+        git.run(repo, "switch", "--quiet", "--create", branch, target.base)
         info(f"created branch {branch} from {target.base_name} (you were on {current or 'a detached HEAD'})")
     else:
-        gitutil.run(repo, "switch", "--quiet", branch)
+        git.run(repo, "switch", "--quiet", branch)
         info(f"switched to {branch} (you were on {current or 'a detached HEAD'})")
     if target.mode == "clone":
         mark(repo, "clone", target.base_name)
 
 
 def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
-    proc = gitutil.run(
-        target.repo,
-        "am",
-        "--quiet",
-        "--3way",
-        "--committer-date-is-author-date",
-        "--whitespace=nowarn",
-        str(patch.path),
-        env=gitutil.kit_env(),
-        check=False,
-    )
-    if proc.returncode == 0:
-        return
-    text = proc.stdout + proc.stderr
-    gitutil.run(target.repo, "am", "--abort", check=False)
-    # `git am -3` names no file when the merge fails: ask a scratch index which one it is.
-    with onto.scratch_index(target.repo, "HEAD") as env:
-        _, _, file = onto.apply_patches(target.repo, env, [patch])
-    where = re.search(r"error: (\S+: (does not exist in index|already exists in index))", text)
-    detail = where.group(1) if where else f"patch failed: {file}" if file else None
-    detail = detail or (text.strip().splitlines() or ["git am failed"])[0]
-    raise KitError(f"{patch.name} does not apply: {detail}; checkout left at {last_good}")
+    if failure := am(target.repo, patch.path):
+        raise KitError(f"{patch.name} does not apply: {failure.detail}; checkout left at {last_good}")
 
 
 def _backup_name(base: Path | str) -> str:
@@ -75,22 +57,22 @@ def force_aside(kit: Kit, branch: str) -> None:
         info(f"FORCE: moved the old checkout to {aside}")
         return
     repo = kit.checkout
-    if gitutil.dirty(repo):
+    if git.dirty(repo):
         raise KitError(
             f"{repo} has uncommitted changes; commit or stash them first (FORCE keeps branches, not edits)"
         )
-    if gitutil.rev(repo, f"refs/heads/{branch}") is not None:
+    if git.rev(repo, f"refs/heads/{branch}") is not None:
         backup = _backup_name(f"backup/{branch}")
-        if gitutil.current_branch(repo) == branch:
-            gitutil.run(repo, "switch", "--quiet", "--detach")
-        gitutil.run(repo, "branch", "-m", branch, backup)
+        if git.current_branch(repo) == branch:
+            git.run(repo, "switch", "--quiet", "--detach")
+        git.run(repo, "branch", "-m", branch, backup)
         info(f"FORCE: renamed branch {branch} to {backup}")
 
 
 def _restart(target: Target, head: str) -> None:
     """Point the branch back at the base, keeping the old tip under PREVIOUS_REF."""
-    gitutil.run(target.repo, "update-ref", PREVIOUS_REF, head)
-    gitutil.run(target.repo, "switch", "--quiet", "--force-create", target.branch, target.base)
+    git.run(target.repo, "update-ref", PREVIOUS_REF, head)
+    git.run(target.repo, "switch", "--quiet", "--force-create", target.branch, target.base)
 
 
 def preflight(target: Target, stack: Stack, patches: list[Patch], pr: str | None) -> None:
@@ -108,8 +90,8 @@ def preflight(target: Target, stack: Stack, patches: list[Patch], pr: str | None
     for outcome in outcomes:
         if outcome.result == onto.CONFLICT:
             raise onto.conflict_error(outcome, target.base_name, target.repo)
-    with onto.scratch_index(target.repo, target.base) as env:
-        result, patch, file = onto.apply_patches(target.repo, env, patches)
+    with scratch_index(target.repo, target.base) as index:
+        result, patch, file = onto.apply_patches(index, patches)
     if result == onto.CONFLICT and patch is not None:
         owner = stack.pr_of(patch.name).name
         raise onto.conflict_error(
@@ -120,7 +102,7 @@ def preflight(target: Target, stack: Stack, patches: list[Patch], pr: str | None
 def unexported_note(target: Target, branches: dict[str, list[Patch]]) -> str | None:
     """A line when the branch being left (the stack's or a PR's) holds commits not in patches/."""
     repo = target.repo
-    current = gitutil.current_branch(repo)
+    current = git.current_branch(repo)
     if current is None or current == target.branch or current not in branches:
         return None
     if not state.foreign_commits(target, branches[current], "HEAD"):
@@ -171,7 +153,7 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
     branches = {pin.branch: stack.patches} | (
         {one.branch: stack.patches_for(one.name) for one in stack.prs} if len(stack.prs) > 1 else {}
     )
-    here = gitutil.current_branch(repo) in branches
+    here = git.current_branch(repo) in branches
     state.require_clean(
         repo,
         ("commit them and run `make refresh`, or stash them" if here else "commit or stash them")
@@ -179,12 +161,12 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
     )
     if target.mode == "clone":
         preflight(target, stack, patches, pr)
-    tip = gitutil.rev(repo, f"refs/heads/{branch}")
+    tip = git.rev(repo, f"refs/heads/{branch}")
     ours = tip is not None and tip == last_applied(repo, branch)
     restart, start = None, 0
     if tip is None:
         pass
-    elif gitutil.run(repo, "merge-base", "--is-ancestor", target.base, tip, check=False).returncode:
+    elif git.run(repo, "merge-base", "--is-ancestor", target.base, tip, check=False).returncode:
         if not ours:
             raise KitError(
                 f"{repo}: branch {branch} does not start from {target.base_name} and holds commits "

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kit import apply, env, gitutil, state
+from kit import apply, env, state
 from kit.config import Kit, Pin, load_pin
+from kit.git import run as git
 from kit.log import KitError, info
 from kit.matrix import verified_sdist
 from kit.pytest_run import series_tests
@@ -25,10 +26,10 @@ def set_pin(path: Path, version: str, sha256: str) -> None:
 def _move_old_checkout(kit: Kit, pin: Pin) -> None:
     """Move the kit's checkout of the old pin aside, if it holds nothing but the series."""
     repo = kit.checkout
-    if not repo.exists() or gitutil.get_config(repo, "flowjax-kit.mode") != "sdist":
+    if not repo.exists() or git.get_config(repo, "flowjax-kit.mode") != "sdist":
         return  # nothing there, or a user's clone: the series branch is re-applied in place
     state.require_clean(repo, "commit and `make refresh` first")
-    if gitutil.out(repo, "rev-parse", "HEAD") != state.last_applied(repo, pin.branch):
+    if git.out(repo, "rev-parse", "HEAD") != state.last_applied(repo, pin.branch):
         raise KitError(f"{repo} has commits not exported to patches/: run `make refresh` first")
     aside = repo.with_name(f"{repo.name}-{pin.version}")
     if aside.exists():

@@ -11,7 +11,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from kit import gitutil
+from kit.git import run as git
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError
 from kit.tally import Case
 
@@ -28,7 +29,7 @@ MODULE_TESTS = (
 
 def changed(repo: Path, base: str, head: str) -> list[str]:
     """Paths that differ between ``base`` and ``head``."""
-    return gitutil.out(repo, "diff", "--name-only", f"{base}..{head}").splitlines()
+    return git.out(repo, "diff", "--name-only", f"{base}..{head}").splitlines()
 
 
 def module_tests(path: str, repo: Path) -> str:
@@ -69,7 +70,7 @@ def touches_doctests(repo: Path, base: str, head: str) -> bool:
     lib = [p for p in paths if p.startswith("flowjax/")]
     if not lib:
         return False
-    diff = gitutil.out(repo, "diff", "--unified=0", f"{base}..{head}", "--", *lib)
+    diff = git.out(repo, "diff", "--unified=0", f"{base}..{head}", "--", *lib)
     return any(line[:1] in "+-" and ">>>" in line for line in diff.splitlines())
 
 
@@ -111,13 +112,13 @@ def split(cases: list[Case], base_ids: set[str]) -> tuple[list[Case], list[Case]
 
 def base_node_ids(python: Path, repo: Path, base: str, cache: Path) -> set[str]:
     """Node ids of upstream's suite at ``base``, collected in a scratch worktree, cached per commit."""
-    sha = gitutil.rev(repo, base)
+    sha = git.rev(repo, base)
     if sha is None:
         raise KitError(f"{repo}: no commit {base}")
     path = cache / f"base-nodeids-{sha[:12]}.txt"
     if path.is_file():
         return set(path.read_text().splitlines())
-    with gitutil.scratch_worktree(repo, sha) as work:
+    with scratch_worktree(repo, sha) as work:
         ids = collect(python, work, ["tests"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{i}\n" for i in sorted(ids)))
@@ -126,7 +127,7 @@ def base_node_ids(python: Path, repo: Path, base: str, cache: Path) -> set[str]:
 
 def _changed_lines(repo: Path, base: str, head: str, path: str) -> tuple[set[int], bool]:
     """(lines of ``path`` at ``head`` that the change adds, whether it also removes lines)."""
-    diff = gitutil.out(repo, "diff", "--unified=0", f"{base}..{head}", "--", path)
+    diff = git.out(repo, "diff", "--unified=0", f"{base}..{head}", "--", path)
     added: set[int] = set()
     removes = False
     for hunk in re.finditer(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", diff, re.M):

@@ -7,9 +7,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from kit import gitutil
 from kit.config import Kit, Pin
 from kit.fetch import fetch_sdist, verify
+from kit.git import run as git
 from kit.log import KitError, step
 
 # Kept out of `git status` in the kit's checkout (written to .git/info/exclude, not committed):
@@ -19,8 +19,8 @@ EXCLUDES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/", "*.egg-info/", "do
 
 def mark(repo: Path, mode: str, version: str) -> None:
     """Record in the repository's config that the kit manages this series branch."""
-    gitutil.run(repo, "config", "--local", "flowjax-kit.mode", mode)
-    gitutil.run(repo, "config", "--local", "flowjax-kit.version", version)
+    git.run(repo, "config", "--local", "flowjax-kit.mode", mode)
+    git.run(repo, "config", "--local", "flowjax-kit.version", version)
 
 
 def create_from_sdist(kit: Kit, pin: Pin) -> None:
@@ -42,16 +42,16 @@ def create_from_sdist(kit: Kit, pin: Pin) -> None:
             if len(tops) != 1 or not tops[0].is_dir():
                 raise KitError(f"{sdist}: expected one top-level directory in the sdist")
             repo = tops[0]
-            gitutil.run(repo, "init", "--quiet", "--initial-branch", "upstream")
+            git.run(repo, "init", "--quiet", "--initial-branch", "upstream")
             exclude = repo / ".git" / "info" / "exclude"
             exclude.parent.mkdir(exist_ok=True)
             exclude.write_text("".join(f"{p}\n" for p in EXCLUDES))
-            gitutil.run(repo, "add", "--all", "--force", ".")
+            git.run(repo, "add", "--all", "--force", ".")
             message = f"{pin.package} {pin.version} (PyPI sdist, sha256 {pin.sha256})"
-            env = gitutil.kit_env(author=True, fixed_date=True)
-            gitutil.run(repo, "commit", "-q", "-m", message, env=env)
-            gitutil.run(repo, "tag", pin.base_tag)
-            gitutil.run(repo, "switch", "--quiet", "--create", pin.branch)
+            env = git.kit_env(author=True, fixed_date=True)
+            git.run(repo, "commit", "-q", "-m", message, env=env)
+            git.run(repo, "tag", pin.base_tag)
+            git.run(repo, "switch", "--quiet", "--create", pin.branch)
             mark(repo, "sdist", pin.version)
             if dest.is_dir():
                 dest.rmdir()  # only an empty directory gets here

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
-from kit import gitutil
 from kit.config import Kit, Source
+from kit.git import run as git
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, step
 from kit.tally import Tally
 
@@ -89,11 +90,11 @@ def normalise(warnings: str, root: Path) -> Counter[str]:
 
 def base_warnings(kit: Kit, python: Path, repo: Path, base: str) -> str:
     """Warnings of an HTML build of the unpatched base commit, cached per commit."""
-    sha = gitutil.rev(repo, base)
+    sha = git.rev(repo, base)
     cache = kit.build / "docs" / f"base-{sha[:12]}-warnings.txt"
     if cache.is_file():
         return cache.read_text()
-    with gitutil.scratch_worktree(repo, sha) as work, tempfile.TemporaryDirectory() as tmp:
+    with scratch_worktree(repo, sha) as work, tempfile.TemporaryDirectory() as tmp:
         with step(f"build the unpatched docs ({base}) for their warnings"):
             text = sphinx(python, work, "html", Path(tmp) / "html", pythonpath=work)
         text = text.replace(str(work), str(repo))

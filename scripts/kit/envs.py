@@ -31,9 +31,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from kit import carried, docs, gitutil, issue
+from kit import carried, docs, issue
 from kit.config import Kit, Pin
 from kit.env import ensure_env, install_editable, link_pandoc, uv, uv_env
+from kit.git import run as git
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, step
 from kit.pytest_run import ordered_args, run_pytest, sentinel_args
 from kit.stack import load_stack
@@ -280,7 +282,7 @@ def run_env(
     paths = carried.touched_tests(target.repo, target.base, "HEAD")
     stack = load_stack(kit.patches, pin.branch)
     texts = [(pr.name, issue.load(kit.root / pr.issue)) for pr in stack.prs if pr.issue]
-    with gitutil.scratch_worktree(target.repo, target.base) as base:
+    with scratch_worktree(target.repo, target.base) as base:
         row["upstream_pin"] = _pytest_cell(python, paths, base, out / "pin.xml", env)
         before = {n: issue.run(python, base, t, env) for n, t in texts}
     row["reproducer_pin"] = {n: issue.summary(o) for n, o in before.items()}
@@ -445,7 +447,7 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
         table,
         series=digest,
         rows=rows,
-        tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
+        tree=git.out(target.repo, "rev-parse", "HEAD^{tree}"),
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)

@@ -12,9 +12,11 @@ import time
 import tomllib
 from pathlib import Path
 
-from kit import apply, gitutil, issue, state
+from kit import apply, issue, state
 from kit.config import Kit, Pin
 from kit.fetch import fetch_sdist, released_versions, sha256_of
+from kit.git import run as git
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
 from kit.pytest_run import series_tests
 from kit.stack import load_stack
@@ -105,7 +107,7 @@ def release_reproducers(kit: Kit, pin: Pin, python: Path, repo: Path, base: str)
     texts = [(pr.name, issue.load(kit.root / pr.issue)) for pr in stack.prs if pr.issue]
     if not texts:
         return "-"
-    with gitutil.scratch_worktree(repo, base) as release:
+    with scratch_worktree(repo, base) as release:
         outcomes = [(name, issue.summary(issue.run(python, release, text))) for name, text in texts]
     if len(outcomes) == 1:
         return outcomes[0][1]
@@ -138,7 +140,7 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
             reproducer = release_reproducers(kit, vpin, python, target.repo, target.base)
         except (KitError, OSError) as e:
             reproducer = f"error: {e}"
-    if target is None or gitutil.rev(target.repo, "HEAD") == target.base:
+    if target is None or git.rev(target.repo, "HEAD") == target.base:
         tests = "not run (no patch applied)"
     else:
         # flowjax resolves to this checkout, ahead of the editable install of the pin.

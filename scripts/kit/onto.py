@@ -6,29 +6,16 @@ user's index, working tree, branches and any `git am` state are never touched.
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil
+from kit.git.index import Index, scratch_index
+from kit.git.patch import Failure, apply_to_index
 from kit.log import KitError
 from kit.series import Patch
 from kit.stack import Stack
 
 CLEAN, MERGED, CONFLICT = "applies cleanly", "applies with a 3-way merge", "conflicts"
-
-
-@contextmanager
-def scratch_index(repo: Path, base: str) -> Iterator[dict[str, str]]:
-    """An environment whose git commands use a private index holding ``base``'s tree."""
-    with tempfile.TemporaryDirectory(prefix="flowjax-kit-index-") as tmp:
-        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
-        gitutil.run(repo, "read-tree", base, env=env)
-        yield env
 
 
 @dataclass(frozen=True)
@@ -47,35 +34,20 @@ class Outcome:
         return f"PR {self.pr} onto {base_name}: {self.result}{where}"
 
 
-def _conflict_file(repo: Path, env: dict[str, str], output: str) -> str | None:
-    unmerged = gitutil.run(repo, "ls-files", "--unmerged", env=env).stdout.splitlines()
-    if unmerged:
-        return unmerged[0].split("\t", 1)[1]
-    found = re.search(r"error: patch failed: ([^:\s]+)", output) or re.search(
-        r"error: ([^:\s]+): (?:does not exist|already exists|patch does not apply)", output
-    )
-    return found.group(1) if found else None
-
-
-def apply_patches(
-    repo: Path, env: dict[str, str], patches: list[Patch]
-) -> tuple[str, Patch | None, str | None]:
-    """Apply ``patches`` in order to the scratch index ``env``: (result, patch, file).
+def apply_patches(index: Index, patches: list[Patch]) -> tuple[str, Patch | None, str | None]:
+    """Apply ``patches`` in order to the scratch ``index``: (result, patch, file).
 
     ``patch`` is the first patch that needed a 3-way merge (``file``: where it did not apply
     as it stands), or the one that conflicts (``file``: the conflicting file).
     """
     result, merged, where = CLEAN, None, None
     for patch in patches:
-        plain = gitutil.run(repo, "apply", "--cached", str(patch.path), env=env, check=False)
-        if plain.returncode == 0:
-            continue
-        proc = gitutil.run(repo, "apply", "--cached", "-3", str(patch.path), env=env, check=False)
-        if proc.returncode:
-            return CONFLICT, patch, _conflict_file(repo, env, proc.stderr + plain.stderr)
-        if merged is None:
-            merged, where = patch, _conflict_file(repo, env, plain.stderr)
-        result = MERGED
+        applied = apply_to_index(index, patch.path)
+        if isinstance(applied, Failure):
+            return CONFLICT, patch, applied.file
+        if applied.merged and merged is None:
+            merged, where = patch, applied.file
+        result = MERGED if applied.merged or result == MERGED else result
     return result, merged, where
 
 
@@ -83,8 +55,8 @@ def check_each(repo: Path, base: str, stack: Stack) -> list[Outcome]:
     """Each PR of ``stack`` alone (with its dependencies) onto ``base``, in the stack's order."""
     outcomes = []
     for pr in stack.prs:
-        with scratch_index(repo, base) as env:
-            result, patch, file = apply_patches(repo, env, stack.patches_for(pr.name))
+        with scratch_index(repo, base) as index:
+            result, patch, file = apply_patches(index, stack.patches_for(pr.name))
         outcomes.append(Outcome(pr.name, result, patch.name if patch else None, file))
     return outcomes
 

@@ -15,8 +15,13 @@ import shutil
 import time
 from pathlib import Path
 
-from kit import envs, gitutil, issue, prbody, proofs
+from kit import envs, issue, prbody, proofs
 from kit.config import Kit, Pin
+from kit.git import run as git
+from kit.git.format import for_review
+from kit.git.patch import Who, am_all
+from kit.git.run import Identity
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, warn
 from kit.series import Patch
 from kit.stack import PR, Stack, load_stack
@@ -38,10 +43,8 @@ def identity(repo: Path, pin: Pin) -> tuple[str, str]:
             raise KitError(f'AUTHOR={author!r} is not of the form "Name <mail@example.com>"')
         name, email = found.group("name"), found.group("email")
     else:
-        name = gitutil.run(
-            repo, "config", "--get", "user.name", check=False, env=dict(os.environ)
-        ).stdout.strip()
-        email = gitutil.run(
+        name = git.run(repo, "config", "--get", "user.name", check=False, env=dict(os.environ)).stdout.strip()
+        email = git.run(
             repo, "config", "--get", "user.email", check=False, env=dict(os.environ)
         ).stdout.strip()
         if not (name and email):
@@ -50,7 +53,7 @@ def identity(repo: Path, pin: Pin) -> tuple[str, str]:
                 "PR commits carry your name, never the kit's"
             )
     kit_emails = {
-        gitutil.KIT_EMAIL,
+        git.KIT_EMAIL,
         _IDENTITY.match(pin.author).group("email") if _IDENTITY.match(pin.author) else "",
     }
     if email in kit_emails:
@@ -70,7 +73,7 @@ def check_base(kit: Kit, target: Target) -> None:
     ref, proven = stamp.get("base_ref"), stamp.get("base_commit")
     if not (ref and proven):
         raise KitError("the test results name no base (an older kit made them): run `make test`")
-    if target.mode == "clone" and (now := gitutil.rev(target.repo, ref)) != proven:
+    if target.mode == "clone" and (now := git.rev(target.repo, ref)) != proven:
         raise KitError(
             f"{ref} has moved since its proof ({proven[:7]} -> {now[:7] if now else 'gone'}): "
             f"run `make apply UPSTREAM_REF={ref}` and `make test`, then `make pr`"
@@ -97,7 +100,7 @@ def check_results(kit: Kit, target: Target) -> dict:
         raise KitError(
             "the test results are older than the patches (the series changed since): run `make test`"
         )
-    if stamp.get("tree") != gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"):
+    if stamp.get("tree") != git.tree(target.repo):
         raise KitError(f"the test results were not made from {target.repo} as it is now: run `make test`")
     if not stamp.get("upstream_suite"):
         raise KitError("the last results come from `make test-fast` (no upstream suite): run `make test`")
@@ -129,30 +132,11 @@ def check_envs(kit: Kit) -> dict:
 
 def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str, str], date: str) -> str:
     """Commit ``patches`` on ``base`` as ``who`` (author and committer) at ``date``; the tip."""
-    env = dict(
-        os.environ,
-        GIT_AUTHOR_NAME=who[0],
-        GIT_AUTHOR_EMAIL=who[1],
-        GIT_COMMITTER_NAME=who[0],
-        GIT_COMMITTER_EMAIL=who[1],
-        GIT_AUTHOR_DATE=date,
-        GIT_COMMITTER_DATE=date,
-    )
-    with gitutil.scratch_worktree(repo, base) as work:
-        for patch in patches:
-            if gitutil.run(work, "am", "--quiet", "--3way", str(patch.path), env=env, check=False).returncode:
-                raise KitError(f"{patch.name} does not apply on {base}")
-            gitutil.run(
-                work,
-                "commit",
-                "--quiet",
-                "--amend",
-                "--no-edit",
-                "--reset-author",
-                "--no-verify",
-                env=env,
-            )
-        return gitutil.out(work, "rev-parse", "HEAD")
+    contributor = Who(Identity(*who), date=date, authors=True)
+    with scratch_worktree(repo, base) as work:
+        if failure := am_all(work, [p.path for p in patches], contributor):
+            raise KitError(f"{failure.patch.name} does not apply on {base}: {failure.detail}")
+        return git.out(work, "rev-parse", "HEAD")
 
 
 def write_branch(repo: Path, branch: str, tip: str) -> None:
@@ -161,26 +145,26 @@ def write_branch(repo: Path, branch: str, tip: str) -> None:
     Raises:
         KitError: If the branch holds other commits (yours): nothing is overwritten.
     """
-    old = gitutil.rev(repo, f"refs/heads/{branch}")
-    if old is not None and old != gitutil.get_config(repo, applied_key(branch)):
+    old = git.rev(repo, f"refs/heads/{branch}")
+    if old is not None and old != git.get_config(repo, applied_key(branch)):
         raise KitError(
             f"branch {branch} in {repo} has commits the kit did not write; rename it or "
             f"`make refresh` them first, `make pr` will not overwrite it"
         )
-    if gitutil.current_branch(repo) == branch:
+    if git.current_branch(repo) == branch:
         if uncommitted(repo):
             raise KitError(
                 f"{branch} is checked out in {repo} with local changes; commit or stash them first"
             )
-        gitutil.run(repo, "reset", "--quiet", "--keep", tip)
+        git.run(repo, "reset", "--quiet", "--keep", tip)
     else:
-        gitutil.run(repo, "branch", "--force", branch, tip)
-    gitutil.run(repo, "config", "--local", applied_key(branch), tip)
+        git.run(repo, "branch", "--force", branch, tip)
+    git.run(repo, "config", "--local", applied_key(branch), tip)
 
 
 def diff_size(repo: Path, start: str, tip: str) -> tuple[int, int, int]:
     """(files, insertions, deletions) of ``start..tip``."""
-    stat = gitutil.out(repo, "diff", "--shortstat", f"{start}..{tip}")
+    stat = git.out(repo, "diff", "--shortstat", f"{start}..{tip}")
 
     def number(word: str) -> int:
         found = re.search(rf"(\d+) {word}", stat)
@@ -236,7 +220,7 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         tip = _branch_commits(repo, target.base, stack.patches_for(one.name), who, date)
         write_branch(repo, one.branch, tip)
         start = f"{tip}~{len(one.patches)}"
-        gitutil.run(repo, "format-patch", "--quiet", "--no-signature", "-o", str(folder), f"{start}..{tip}")
+        for_review(repo, start, tip, folder)
         size = diff_size(repo, start, tip)
         text = body(kit, pin, stack, one, base_ids, envs_stamp, repro)
         (folder / "PR_BODY.md").write_text(text)
@@ -315,7 +299,7 @@ def print_pr_commands(kit: Kit, pin: Pin, stack: Stack, repo: Path) -> None:
 
 
 def _read_ids(kit: Kit, target: Target) -> set[str]:
-    sha = gitutil.rev(target.repo, target.base) or ""
+    sha = git.rev(target.repo, target.base) or ""
     path = kit.build / "nodeids" / f"base-nodeids-{sha[:12]}.txt"
     if not path.is_file():
         raise KitError("the base's test ids are missing: run `make test`")

@@ -10,46 +10,15 @@ patches, the others come out byte for byte as they were.
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil
+from kit.git import run as git
+from kit.git.format import export
+from kit.git.patch import am, am_all
+from kit.git.worktree import scratch_worktree
 from kit.stack import Stack
-
-
-def am(work: Path, patch: Path) -> str | None:
-    """`git am -3` one patch in ``work`` as the kit; None when it applied, else why not.
-
-    A failed `am` is aborted, so ``work`` is left at the last patch that applied.
-    """
-    proc = gitutil.run(
-        work,
-        "am",
-        "-3",
-        "--quiet",
-        "--committer-date-is-author-date",
-        "--whitespace=nowarn",
-        str(patch),
-        env=gitutil.kit_env(),
-        check=False,
-    )
-    if proc.returncode == 0:
-        return None
-    unmerged = gitutil.out(work, "diff", "--name-only", "--diff-filter=U")
-    gitutil.run(work, "am", "--abort", check=False)
-    if unmerged:
-        return f"conflict in {unmerged.splitlines()[0]}"
-    text = proc.stdout + proc.stderr
-    found = re.search(r"error: (?:patch failed: )?([^:\s]+)(?::\d+)?: ", text) or re.search(
-        r"error: patch failed: ([^:\s]+)", text
-    )
-    return (
-        f"does not apply to {found.group(1)}"
-        if found
-        else (text.strip().splitlines() or ["git am failed"])[0]
-    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +41,7 @@ def _renumbered(files: list[Path], start: int, folder: Path) -> list[Path]:
 
 
 def recut(
-    repo: Path, base: str, stack: Stack, inputs: dict[str, list[Path]], out: Path, env: dict[str, str]
+    repo: Path, base: str, stack: Stack, inputs: dict[str, list[Path]], out: Path
 ) -> tuple[list[Path], list[Problem]]:
     """Cut every PR's ``inputs`` on ``base`` plus its dependencies' new patches, in stack order.
 
@@ -82,7 +51,6 @@ def recut(
         stack: The PRs, their order and dependencies (their patch lists are not used).
         inputs: PR name -> its patch files (any base), in order; a PR with none is skipped.
         out: Where the new files go, one folder per PR.
-        env: Environment for `git format-patch` (no user `format.*` settings).
 
     Returns:
         The new series' files in order, numbered by position, and one line per PR that did
@@ -99,25 +67,17 @@ def recut(
         if not files:
             done[pr.name] = []
             continue
-        with gitutil.scratch_worktree(repo, base) as work:
-            why = next((f"{p.name} (a dependency) {w}" for p in deps if (w := am(work, p))), None)
-            start = gitutil.out(work, "rev-parse", "HEAD")
+        with scratch_worktree(repo, base) as work:
+            failure = am_all(work, deps)
+            why = f"{failure.patch.name} (a dependency) {failure.detail}" if failure else None
+            start = git.out(work, "rev-parse", "HEAD")
             failed = 0  # the input that did not apply (the first, when a dependency did not)
             for n, path in enumerate(files if why is None else []):
-                if detail := am(work, path):
-                    why, failed = f"{path.name}: {detail}", n
+                if failure := am(work, path):
+                    why, failed = f"{path.name}: {failure.detail}", n
                     break
             if why is None:
-                gitutil.run(
-                    work,
-                    *gitutil.FORMAT_PATCH,
-                    f"--start-number={number}",
-                    "-o",
-                    str(folder),
-                    f"{start}..HEAD",
-                    env=env,
-                )
-                new = sorted(folder.glob("*.patch"))
+                new = export(work, start, "HEAD", folder, start_number=number)
         if why is not None:
             new = _renumbered(files, number, folder)
             line = f"PR {pr.name} does not apply on what it depends on: {why}"
@@ -133,14 +93,14 @@ def stack_problem(repo: Path, base: str, stack: Stack) -> Problem | None:
     PRs that do not depend on each other are cut separately; where two of them touch the
     same lines, the later one does not apply on the stack branch. Names that PR.
     """
-    with gitutil.scratch_worktree(repo, base) as work:
+    with scratch_worktree(repo, base) as work:
         for pr in stack.prs:
             for patch in pr.patches:
-                if detail := am(work, patch.path):
+                if failure := am(work, patch.path):
                     before = [p.name for p in stack.prs[: stack.prs.index(pr)]]
                     line = (
                         f"PR {pr.name} does not apply on top of {', '.join(before) or 'the base'} "
-                        f"in the stack: {patch.name}: {detail}"
+                        f"in the stack: {patch.name}: {failure.detail}"
                     )
                     return Problem(pr.name, patch.name, line)
     return None

@@ -15,13 +15,17 @@ docstring, the fix itself) lives in the patch alone.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil, restack
+from kit import restack
 from kit.config import Kit, Pin, Source
+from kit.git import run as git
+from kit.git.format import export as export_patches
+from kit.git.format import patch_id
+from kit.git.patch import am
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
 from kit.series import Patch, write_series
 from kit.stack import PR, STACK_FILE, Stack, assign, header_of, load_stack, regroup, render
@@ -144,22 +148,6 @@ def drift(kit: Kit, pin: Pin) -> list[str]:
     return problems
 
 
-def format_patches(repo: Path, base: str, head: str, out: Path) -> list[Path]:
-    """`git format-patch base..head` into `out`, one file per commit, deterministic."""
-    gitutil.run(
-        repo, *gitutil.FORMAT_PATCH, "-o", str(out), f"{base}..{head}", env=gitutil.clean_config_env()
-    )
-    return sorted(out.glob("*.patch"))
-
-
-def patch_id(path: Path) -> str:
-    """`git patch-id --stable` of a patch file: equal for the same change."""
-    proc = subprocess.run(
-        ["git", "patch-id", "--stable"], input=path.read_bytes(), capture_output=True, check=False
-    )
-    return proc.stdout.decode().split(" ", 1)[0] if proc.returncode == 0 else ""
-
-
 @dataclass(frozen=True)
 class Cut:
     """A new series: its files in order, its stack (None without stack.toml), and PRs that did not apply."""
@@ -180,7 +168,8 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
     Raises:
         KitError: If the commits no longer keep each PR's patches together.
     """
-    exported = format_patches(repo, base, head, tmp / "exported")
+    (tmp / "exported").mkdir()
+    exported = export_patches(repo, base, head, tmp / "exported")
     if not (kit.patches / STACK_FILE).is_file():
         return Cut(exported, None, [])  # one PR on the base: nothing to cut apart
     stack = load_stack(kit.patches, pin.branch)
@@ -200,7 +189,7 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
         else [p.path for p in one.patches]
         for one in stack.prs
     }
-    files, problems = restack.recut(repo, base, stack, inputs, tmp / "cut", gitutil.clean_config_env())
+    files, problems = restack.recut(repo, base, stack, inputs, tmp / "cut")
     new_owners = {one.name: [f.name for f in files if f.parent.name == one.name] for one in stack.prs}
     regrouped = regroup(stack, new_owners, [Patch(f) for f in files])
     if not problems and (whole := restack.stack_problem(repo, base, regrouped)):
@@ -333,25 +322,15 @@ def regenerate(kit: Kit, pin: Pin, base: str) -> None:
     owners: dict[str, list[Source]] = {}
     for source in pin.sources:
         owners.setdefault(owning_patch(stack, source).name, []).append(source)
-    with gitutil.scratch_worktree(kit.checkout, base) as work:
-        env = gitutil.kit_env()
+    with scratch_worktree(kit.checkout, base) as work:
+        env = git.kit_env()
         for patch in stack.patches:
-            am = gitutil.run(
-                work,
-                "am",
-                "-3",
-                "--quiet",
-                "--committer-date-is-author-date",
-                str(patch.path),
-                env=env,
-                check=False,
-            )
-            if am.returncode:
-                raise KitError(f"{patch.name} no longer applies after the sources changed")
+            if failure := am(work, patch.path):
+                raise KitError(f"{patch.name} no longer applies after the sources changed: {failure.detail}")
             for source in owners.get(patch.name, []):
                 _put_source(kit, work, patch, source)
             if patch.name in owners:
-                gitutil.run(
+                git.run(
                     work,
                     "commit",
                     "--quiet",
@@ -377,8 +356,8 @@ def _put_source(kit: Kit, work: Path, patch: Patch, source: Source) -> None:
     target.write_text(
         text if runs[0].new_file else replace_block(target.read_text(), old, text, source.before)
     )
-    gitutil.run(work, "add", source.target)
+    git.run(work, "add", source.target)
 
 
 def _author_date(repo: Path) -> str:
-    return gitutil.out(repo, "log", "-1", "--format=%aI")
+    return git.out(repo, "log", "-1", "--format=%aI")

@@ -14,10 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import gitutil
 from kit.config import Kit, Pin
+from kit.git import run as git
+from kit.git.index import scratch_index
+from kit.git.patch import Failure, apply_to_index
 from kit.log import KitError
-from kit.onto import scratch_index
 from kit.stack import PR, Stack
 
 MODE_KEY = "flowjax-kit.mode"
@@ -47,7 +48,7 @@ class Target:
     @property
     def is_release(self) -> bool:
         """Whether the base is a tag (a release), not a moving branch or a bare commit."""
-        return self.mode == "sdist" or gitutil.rev(self.repo, f"refs/tags/{self.base_name}") == self.base
+        return self.mode == "sdist" or git.rev(self.repo, f"refs/tags/{self.base_name}") == self.base
 
     def describe(self) -> str:
         """The base in words: ``v19.1.2``, ``19.1.2 (PyPI sdist)`` or ``main at abc1234, 2026-11-20``."""
@@ -55,7 +56,7 @@ class Target:
             return f"{self.base_name.removeprefix('upstream/')} (PyPI sdist)"
         if self.is_release:
             return self.base_name
-        day = gitutil.out(self.repo, "log", "-1", "--format=%cs", self.base)
+        day = git.out(self.repo, "log", "-1", "--format=%cs", self.base)
         if self.base.startswith(self.base_name.lower()):  # named by its hash
             return f"{self.base[:7]}, {day}"
         return f"{self.base_name} at {self.base[:7]}, {day}"
@@ -65,7 +66,7 @@ class Target:
         return {
             "base_ref": self.base_name,
             "base_commit": self.base,
-            "base_date": gitutil.out(self.repo, "log", "-1", "--format=%cI", self.base),
+            "base_date": git.out(self.repo, "log", "-1", "--format=%cI", self.base),
             "base_label": self.describe(),
         }
 
@@ -93,9 +94,9 @@ def kind(kit: Kit) -> str | None:
         )
     if not repo.exists() or (repo.is_dir() and not any(repo.iterdir())):
         return None
-    if not gitutil.is_repo(repo):
+    if not git.is_repo(repo):
         raise KitError(f"{repo} exists and is not a git repository; not touching it")
-    return "sdist" if gitutil.get_config(repo, MODE_KEY) == "sdist" else "clone"
+    return "sdist" if git.get_config(repo, MODE_KEY) == "sdist" else "clone"
 
 
 def sdist_history_note(pin: Pin) -> str:
@@ -120,7 +121,7 @@ def resolve_target(kit: Kit, pin: Pin, ref: str | None = None, branch: str | Non
         return None
     repo, branch = kit.checkout, branch or pin.branch
     if mode == "sdist":
-        version = gitutil.get_config(repo, VERSION_KEY)
+        version = git.get_config(repo, VERSION_KEY)
         if version != pin.version:
             raise KitError(
                 f"{repo} holds FlowJAX {version} but the pin is {pin.version}: "
@@ -131,12 +132,12 @@ def resolve_target(kit: Kit, pin: Pin, ref: str | None = None, branch: str | Non
                 f"{repo} has no {ref}: it is the PyPI sdist of {pin.version}, without upstream's history; "
                 f"clone {pin.github} and run `make apply FLOWJAX_DIR=<your clone> UPSTREAM_REF={ref}`"
             )
-        base = gitutil.rev(repo, pin.base_tag)
+        base = git.rev(repo, pin.base_tag)
         if base is None:
             raise KitError(f"{repo}: base tag {pin.base_tag} is missing; FORCE=1 rebuilds it")
         return Target(repo, base, pin.base_tag, branch, "sdist")
-    name = ref or gitutil.get_config(repo, BASE_KEY) or pin.tag
-    base = gitutil.rev(repo, name)
+    name = ref or git.get_config(repo, BASE_KEY) or pin.tag
+    base = git.rev(repo, name)
     if base is None:
         raise KitError(
             f"{repo}: no {name} in this clone (a tag, branch or commit); run `git fetch --tags origin` "
@@ -159,14 +160,14 @@ def require_target(kit: Kit, pin: Pin, ref: str | None = None) -> Target:
 
 def record_base(repo: Path, ref: str) -> None:
     """Remember the ref the stack was applied onto, for the commands that follow."""
-    gitutil.run(repo, "config", "--local", BASE_KEY, ref)
+    git.run(repo, "config", "--local", BASE_KEY, ref)
 
 
 def uncommitted(repo: Path) -> list[str]:
     """Paths with local edits, or a one-item list naming a `git am` in progress."""
-    if (repo / gitutil.out(repo, "rev-parse", "--git-path", "rebase-apply")).exists():
+    if (repo / git.out(repo, "rev-parse", "--git-path", "rebase-apply")).exists():
         return [f"a `git am` in progress; finish it or run `git -C {repo} am --abort`"]
-    return gitutil.dirty(repo)
+    return git.dirty(repo)
 
 
 def require_clean(repo: Path, advice: str) -> None:
@@ -187,7 +188,7 @@ def require_stack_branch(target: Target, pin: Pin) -> None:
     Raises:
         KitError: If the checkout is on another branch.
     """
-    current = gitutil.current_branch(target.repo)
+    current = git.current_branch(target.repo)
     if current != pin.branch:
         raise KitError(
             f"{target.repo} is on {current or 'a detached HEAD'}, not the stack branch {pin.branch}: "
@@ -201,8 +202,7 @@ def require_on_base(target: Target, head: str = "HEAD") -> None:
     Raises:
         KitError: If ``target.base`` is not an ancestor of ``head``.
     """
-    tip = gitutil.out(target.repo, "rev-parse", head)
-    if gitutil.run(target.repo, "merge-base", "--is-ancestor", target.base, tip, check=False).returncode:
+    if not git.is_ancestor(target.repo, target.base, git.out(target.repo, "rev-parse", head)):
         raise KitError(
             f"{target.repo}: branch {target.branch} does not start from {target.base_name} "
             f"({target.base[:7]}): run `make apply UPSTREAM_REF={target.base_name}` to put the stack on it"
@@ -211,7 +211,7 @@ def require_on_base(target: Target, head: str = "HEAD") -> None:
 
 def commits_above(repo: Path, base: str, head: str) -> list[str]:
     """Commits from `base` (exclusive) to `head`, oldest first, along first parents."""
-    listed = gitutil.out(repo, "rev-list", "--reverse", "--first-parent", f"{base}..{head}")
+    listed = git.out(repo, "rev-list", "--reverse", "--first-parent", f"{base}..{head}")
     return listed.split()
 
 
@@ -221,12 +221,11 @@ def expected_trees(repo: Path, base: str, patches: list) -> list[str]:
     Stops at the first patch that does not apply; the working tree is never touched.
     """
     trees: list[str] = []
-    with scratch_index(repo, base) as env:
+    with scratch_index(repo, base) as index:
         for patch in patches:
-            applied = gitutil.run(repo, "apply", "--cached", "-3", str(patch.path), env=env, check=False)
-            if applied.returncode != 0:
+            if isinstance(apply_to_index(index, patch.path), Failure):
                 break
-            trees.append(gitutil.run(repo, "write-tree", env=env).stdout.strip())
+            trees.append(index.write_tree())
     return trees
 
 
@@ -234,7 +233,7 @@ def foreign_commits(target: Target, patches: list, head: str = "HEAD") -> list[s
     """Commits above the base on ``head`` that are not ``patches``' (in order); [] if it is exactly them."""
     repo = target.repo
     commits = commits_above(repo, target.base, head)
-    have = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
+    have = [git.tree(repo, c) for c in commits]
     trees = expected_trees(repo, target.base, patches)
     good = next(
         (i for i, (a, b) in enumerate(zip(have, trees, strict=False)) if a != b), min(len(have), len(trees))
@@ -261,11 +260,9 @@ def not_series_error(target: Target, foreign: list[str]) -> KitError:
     ``target.branch`` need not be checked out (`make apply` asks before it switches): the
     way to export them then starts by switching to it.
     """
-    named = ", ".join(
-        gitutil.out(target.repo, "log", "-1", "--format=%h (%s)", commit) for commit in foreign[:3]
-    )
+    named = ", ".join(git.out(target.repo, "log", "-1", "--format=%h (%s)", commit) for commit in foreign[:3])
     more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-    if gitutil.current_branch(target.repo) == target.branch:
+    if git.current_branch(target.repo) == target.branch:
         export = "`make refresh` exports them to patches/"
     else:
         export = f"`git -C {target.repo} switch {target.branch}` then `make refresh` exports them to patches/"
@@ -281,7 +278,7 @@ def branch_pr(target: Target, pin: Pin, stack: Stack) -> PR | None:
     Raises:
         KitError: On any other branch, or a detached HEAD.
     """
-    current = gitutil.current_branch(target.repo)
+    current = git.current_branch(target.repo)
     if current == pin.branch:
         return None
     for pr in stack.prs:
@@ -301,11 +298,11 @@ def require_stack_applied(target: Target, pin: Pin, patches: list) -> None:
     """
     repo = target.repo
     require_clean(repo, "commit and `make refresh` first")
-    if gitutil.current_branch(repo) != pin.branch:
+    if git.current_branch(repo) != pin.branch:
         raise KitError(f"{repo} is not on the stack branch {pin.branch}; run `make apply` first")
     require_on_base(target)
     commits = commits_above(repo, target.base, "HEAD")
-    trees = [gitutil.out(repo, "rev-parse", f"{c}^{{tree}}") for c in commits]
+    trees = [git.tree(repo, c) for c in commits]
     if trees != expected_trees(repo, target.base, patches):
         raise KitError(
             f"{pin.branch} in {repo} is not exactly patches/series: "
@@ -320,9 +317,9 @@ def applied_key(branch: str) -> str:
 
 def record_applied(repo: Path, branch: str) -> None:
     """Remember ``branch``'s tip as the kit's own state: a later `make apply` may rebuild it."""
-    gitutil.run(repo, "config", "--local", applied_key(branch), gitutil.out(repo, "rev-parse", branch))
+    git.run(repo, "config", "--local", applied_key(branch), git.out(repo, "rev-parse", branch))
 
 
 def last_applied(repo: Path, branch: str) -> str | None:
     """The commit the kit last left ``branch`` at, if any."""
-    return gitutil.get_config(repo, applied_key(branch))
+    return git.get_config(repo, applied_key(branch))

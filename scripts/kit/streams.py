@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit import carried, gitutil
+from kit import carried
 from kit.config import KIT_ROOT, Kit, Pin
+from kit.git import run as git
 from kit.log import KitError, info
 from kit.pytest_run import run_pytest
 from kit.stamp import read_stamp, series_digest, write_result
@@ -175,7 +176,7 @@ def streams(kit: Kit, pin: Pin, target: Target, python: Path) -> int:
         rows=rows,
         jax=version,
         cases=ids,
-        tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
+        tree=git.out(target.repo, "rev-parse", "HEAD^{tree}"),
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)
@@ -309,7 +310,7 @@ def flake(
         minutes=minutes,
         rates={r.nodeid: {"runs": r.runs, "failures": r.failures, "skipped": r.skipped} for r in found},
         seconds=stream_seconds(run),
-        tree=gitutil.out(target.repo, "rev-parse", "HEAD^{tree}"),
+        tree=git.out(target.repo, "rev-parse", "HEAD^{tree}"),
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
     print(table, end="", flush=True)

@@ -12,10 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit import carried, docs, gitutil, issue, mutate, proofs
+from kit import carried, docs, issue, mutate, proofs
 from kit.config import Kit, Pin
 from kit.env import ensure_env
 from kit.envs import fault
+from kit.git import run as git
+from kit.git.patch import am_all
+from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
 from kit.pytest_run import ORDERS, ordered_args, run_pytest, sentinel_args
 from kit.sources import drift
@@ -34,7 +37,7 @@ STAGE_WORKERS = 2
 def ruff_problems(python: Path, repo: Path, base: str) -> list[str]:
     """Ruff findings (upstream's config) in files the series adds, and new ones in files it edits."""
     ruff = str(python.parent / "ruff")
-    changed = gitutil.out(repo, "diff", "--name-status", f"{base}..HEAD", "--", "*.py").splitlines()
+    changed = git.out(repo, "diff", "--name-status", f"{base}..HEAD", "--", "*.py").splitlines()
     added = [line.split("\t")[-1] for line in changed if line[0] == "A"]
     edited = [line.split("\t")[-1] for line in changed if line[0] == "M"]
     problems = []
@@ -44,7 +47,7 @@ def ruff_problems(python: Path, repo: Path, base: str) -> list[str]:
             if proc.returncode:
                 problems.append(f"ruff {cmd[0]}: {(proc.stdout + proc.stderr).strip()}")
     for path in edited:
-        before = _findings(ruff, repo, path, gitutil.run(repo, "show", f"{base}:{path}").stdout)
+        before = _findings(ruff, repo, path, git.run(repo, "show", f"{base}:{path}").stdout)
         after = _findings(ruff, repo, path, (repo / path).read_text())
         new = after - before
         if new:
@@ -174,12 +177,8 @@ def apply_in(work: Path, patches: list, what: str) -> None:
     Raises:
         KitError: Naming the patch that does not apply.
     """
-    for patch in patches:
-        proc = gitutil.run(
-            work, "am", "--quiet", "--3way", str(patch.path), env=gitutil.kit_env(), check=False
-        )
-        if proc.returncode:
-            raise KitError(f"{what}: {patch.name} does not apply")
+    if failure := am_all(work, [p.path for p in patches]):
+        raise KitError(f"{what}: {failure.patch.name} does not apply: {failure.detail}")
 
 
 def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR, base_ids: set[str]) -> Tally:
@@ -190,7 +189,7 @@ def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR, ba
     The stack stage runs the whole suite on top of every PR. Pytest's output goes to
     ``results/pr-<name>.log``, so that two proofs can run at once.
     """
-    with gitutil.scratch_worktree(target.repo, target.base) as work:
+    with scratch_worktree(target.repo, target.base) as work:
         apply_in(work, stack.patches_for(pr.name), f"PR {pr.name} alone on {target.base_name}")
         args = carried.proof_args(python, work, target.base, base_ids)
         files = sorted({a.split("::")[0] for a in args})
@@ -212,7 +211,7 @@ def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR, ba
 def reproducer_problems(python: Path, target: Target, stack: Stack, pr: PR, kit: Kit) -> list[str]:
     """The PR's issue reproducer, as written: it fails on the pin and passes with the PR."""
     text = issue.load(kit.root / str(pr.issue))
-    with gitutil.scratch_worktree(target.repo, target.base) as work:
+    with scratch_worktree(target.repo, target.base) as work:
         before = issue.run(python, work, text)
         apply_in(work, stack.patches_for(pr.name), f"PR {pr.name}")
         after = issue.run(python, work, text)
@@ -334,7 +333,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
         "upstream_suite": not fast,
         "order": order,
         "version": pin.version,
-        "tree": gitutil.out(repo, "rev-parse", "HEAD^{tree}"),
+        "tree": git.tree(repo),
         "exit_code": code,
         "made": time.strftime("%Y-%m-%d %H:%M"),
         **target.facts(),

@@ -1,13 +1,10 @@
-"""Checked `git` calls, with the kit's own identity set per command for its commits."""
+"""Checked `git` calls, one function per question, and the identities the kit commits under."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from kit.log import KitError
@@ -20,16 +17,18 @@ KIT_EMAIL = "flowjax-kit@localhost"
 EPOCH = "2000-01-01T00:00:00Z"
 
 
-# `git format-patch` whose output depends only on the commits: no hashes, dates of now,
-# git version signature or user `format.*` settings (with `clean_config_env`).
-FORMAT_PATCH = (
-    "format-patch",
-    "--no-numbered",
-    "--zero-commit",
-    "--full-index",
-    "--no-signature",
-    "--subject-prefix=PATCH",
-)
+@dataclass(frozen=True)
+class Identity:
+    """A name and an email that a commit is made under."""
+
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+KIT = Identity(KIT_NAME, KIT_EMAIL)
 
 
 def clean_config_env() -> dict[str, str]:
@@ -37,14 +36,21 @@ def clean_config_env() -> dict[str, str]:
     return dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
 
+def commit_env(
+    committer: Identity = KIT, *, author: Identity | None = None, date: str | None = None
+) -> dict[str, str]:
+    """Environment for a command that commits as ``committer`` (and ``author``), at ``date`` if given."""
+    env = dict(os.environ, GIT_COMMITTER_NAME=committer.name, GIT_COMMITTER_EMAIL=committer.email)
+    if author is not None:
+        env |= {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email}
+    if date is not None:
+        env |= {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    return env
+
+
 def kit_env(*, author: bool = False, fixed_date: bool = False) -> dict[str, str]:
     """Environment for a command that commits as the kit."""
-    env = dict(os.environ, GIT_COMMITTER_NAME=KIT_NAME, GIT_COMMITTER_EMAIL=KIT_EMAIL)
-    if author:
-        env |= {"GIT_AUTHOR_NAME": KIT_NAME, "GIT_AUTHOR_EMAIL": KIT_EMAIL}
-    if fixed_date:
-        env |= {"GIT_AUTHOR_DATE": EPOCH, "GIT_COMMITTER_DATE": EPOCH}
-    return env
+    return commit_env(KIT, author=KIT if author else None, date=EPOCH if fixed_date else None)
 
 
 def run(
@@ -86,6 +92,16 @@ def rev(repo: Path, name: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def tree(repo: Path, commit: str = "HEAD") -> str:
+    """The tree of ``commit``."""
+    return out(repo, "rev-parse", f"{commit}^{{tree}}")
+
+
+def is_ancestor(repo: Path, ancestor: str, commit: str) -> bool:
+    """Whether ``ancestor`` is ``commit`` or one of its ancestors."""
+    return run(repo, "merge-base", "--is-ancestor", ancestor, commit, check=False).returncode == 0
+
+
 def is_repo(path: Path) -> bool:
     """Whether `path` is the top of a git work tree."""
     if not (path / ".git").exists():
@@ -112,20 +128,6 @@ def get_config(repo: Path, key: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-# Proofs run in threads side by side; git's worktree bookkeeping is not for concurrent writers.
-_WORKTREES = threading.Lock()
-
-
-@contextmanager
-def scratch_worktree(repo: Path, commit: str) -> Iterator[Path]:
-    """A detached worktree of ``repo`` at ``commit`` in a temporary directory, removed after."""
-    with tempfile.TemporaryDirectory(prefix="flowjax-kit-") as tmp:
-        work = Path(tmp) / "work"
-        with _WORKTREES:
-            run(repo, "worktree", "add", "--quiet", "--detach", str(work), commit)
-        try:
-            yield work
-        finally:
-            with _WORKTREES:
-                run(repo, "worktree", "remove", "--force", str(work), check=False)
-                run(repo, "worktree", "prune", check=False)
+def set_config(repo: Path, key: str, value: str) -> None:
+    """Set a value in the repository's own config."""
+    run(repo, "config", "--local", key, value)
