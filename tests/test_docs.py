@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import git
 from kit import docs
-from kit.config import Kit, Source
+from kit.config import Source
 from kit.log import KitError
+from kit.paths import Kit
 
 PYTHON = Path(sys.executable)
 CONF = 'project = "fake"\nextensions = ["sphinx.ext.doctest"]\n'

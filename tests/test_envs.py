@@ -8,29 +8,27 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from kit import carried, env, envs
-from kit.config import Kit
+from kit import carried, env, envs, options
 from kit.log import KitError
+from kit.paths import Kit, load_kit, tools_cache
 from kit.tally import Case, read_cases
 
 PY = Path(sys.executable)
 HERE = tuple(sys.version_info[:2])
 
 
-def test_interpreters_come_from_kit_pythons_and_are_picked_by_version(monkeypatch):
-    monkeypatch.setenv("KIT_PYTHONS", f"{PY} {PY} /no/such/python")
-    found = envs.interpreters()
+def test_interpreters_come_from_kit_pythons_and_are_picked_by_version():
+    found = envs.interpreters(options.parse({"KIT_PYTHONS": f"{PY} {PY} /no/such/python"}))
     assert [i.version[:2] for i in found] == [HERE]  # deduplicated, missing ones dropped
     assert envs.pick(found, f"{HERE[0]}.{HERE[1]}").path == PY
     assert envs.pick(found, f">={HERE[0]}.{HERE[1] + 1}") is None
 
 
 def test_an_env_without_its_python_is_a_row_that_says_why(monkeypatch, tmp_path):
-    monkeypatch.setenv("KIT_PYTHONS", str(PY))
     kit = Kit(tmp_path, tmp_path / "checkout", tmp_path / "cache", "file:///nowhere")
     monkeypatch.setitem(envs.ENVS, "future", (">=3.99", "highest"))
     with pytest.raises(KitError, match=r"no Python >=3\.99 found"):
-        envs.build(kit, "future", tmp_path, envs.interpreters())
+        envs.build(kit, "future", tmp_path, envs.interpreters(options.parse({"KIT_PYTHONS": str(PY)})))
     table = envs.markdown(
         [{"env": "future", "error": "no Python >=3.99 found (PATH, pyenv, or KIT_PYTHONS)"}]
     )
@@ -109,13 +107,13 @@ def test_each_env_runs_the_new_cases_before_upstreams(tmp_path):
 
 def test_bootstrapped_uv_is_shared_from_the_user_cache(monkeypatch, tmp_path):
     cache = tmp_path / "cache"
-    monkeypatch.setenv("KIT_TOOLS_CACHE", str(cache))
     monkeypatch.setenv("PATH", "/nonexistent")
     binary = cache / f"uv-{env.uv_version()}" / "bin" / "uv"
     binary.parent.mkdir(parents=True)
     binary.write_text("#!/bin/sh\n")
-    kit = Kit(tmp_path / "clone-a", tmp_path, tmp_path, "file:///nowhere")
-    other = Kit(tmp_path / "clone-b", tmp_path, tmp_path, "file:///nowhere")
+    opts = options.parse({"KIT_TOOLS_CACHE": str(cache)})
+    kit = load_kit(opts, tmp_path / "clone-a")
+    other = load_kit(opts, tmp_path / "clone-b")
     # Found in the cache by every clone, without installing anything.
     assert env.uv(kit) == env.uv(other) == str(binary)
     assert not (tmp_path / "clone-a").exists()
@@ -127,9 +125,7 @@ def test_uv_is_pinned_by_version_and_hash():
     assert text.count("--hash=sha256:") >= 10  # one per platform's wheel: pip --require-hashes
 
 
-def test_the_tools_cache_follows_xdg(monkeypatch, tmp_path):
-    monkeypatch.delenv("KIT_TOOLS_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert env.tools_cache() == tmp_path / "flowjax-kit"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert env.tools_cache() == Path(os.path.expanduser("~")) / ".cache" / "flowjax-kit"
+def test_the_tools_cache_follows_xdg(tmp_path):
+    here = {k: v for k, v in os.environ.items() if k not in ("KIT_TOOLS_CACHE", "XDG_CACHE_HOME")}
+    assert tools_cache(options.parse(here | {"XDG_CACHE_HOME": str(tmp_path)})) == tmp_path / "flowjax-kit"
+    assert tools_cache(options.parse(here)) == Path(os.path.expanduser("~")) / ".cache" / "flowjax-kit"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from conftest import Upstream, git
 from kit import prbody, proofs, state
-from kit.config import Kit, load_pin
+from kit.config import load_pin
+from kit.paths import Kit
 from kit.stack import load_stack
 from kit.stamp import series_digest, write_stamp
 from test_apply import error_line

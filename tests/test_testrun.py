@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from kit import pytest_run, testrun
-from kit.config import Kit
+from kit.paths import Kit
 from kit.tally import Tally
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from kit import onto, state
 from kit.checkout import create_from_sdist, mark
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.git import run as git
 from kit.git.index import scratch_index
 from kit.git.patch import am
 from kit.log import KitError, info, step, warn
+from kit.paths import Kit
 from kit.series import Patch
 from kit.sources import drift
 from kit.stack import Stack, load_stack

@@ -15,7 +15,6 @@ Timings on shared machines are noisy: compare the ratio, which is measured in on
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import statistics
@@ -24,9 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from kit.config import Kit
 from kit.env import PYTHON, editable_command, ensure_env, uv, uv_env
 from kit.log import KitError, info
+from kit.options import child_env
+from kit.paths import Kit
 
 KIT_TESTS_BUDGET = 20.0
 ENV_RATIO_BUDGET = 1.2
@@ -55,8 +55,7 @@ def bench(kit: Kit) -> int:
         clone = Path(tmp) / "clone"
         _timed(["git", "clone", "--quiet", str(kit.root), str(clone)], Path(tmp))
         # Its checkout comes from the sdist in this kit's cache (apply is not what is measured).
-        env = {k: v for k, v in os.environ.items() if k not in ("KIT_PYTHON", "KIT_VENV", "FLOWJAX_DIR")}
-        env["KIT_CACHE"] = str(kit.cache)
+        env = child_env(drop=("KIT_PYTHON", "KIT_VENV", "FLOWJAX_DIR"), KIT_CACHE=str(kit.cache))
         _timed(["make", "--no-print-directory", "apply"], clone, env)
         venv = Path(tmp) / "uv-alone"
         python_alone = venv / "bin" / "python"

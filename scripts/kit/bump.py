@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 from kit import apply, env, state
-from kit.config import Kit, Pin, load_pin
+from kit.config import Pin, load_pin
 from kit.git import run as git
 from kit.log import KitError, info
 from kit.matrix import verified_sdist
+from kit.paths import Kit
 from kit.pytest_run import series_tests
 
 

@@ -7,10 +7,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.fetch import fetch_sdist, verify
 from kit.git import run as git
 from kit.log import KitError, step
+from kit.paths import Kit
 
 # Kept out of `git status` in the kit's checkout (written to .git/info/exclude, not committed):
 # what tests, docs builds and editable installs leave behind, so they never read as local edits.

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, streams, testrun
-from kit.config import Kit, Pin, load_kit, load_pin
+from kit.config import Pin, load_pin
 from kit.log import KitError, info
+from kit.options import Options, parse
+from kit.paths import Kit, load_kit
 from kit.stack import load_stack
 
 
-def _require_checkout(kit: Kit, pin: Pin) -> state.Target:
-    return state.require_target(kit, pin, state.requested_ref())
+def _require_checkout(kit: Kit, pin: Pin, opts: Options) -> state.Target:
+    return state.require_target(kit, pin, opts.upstream_ref)
 
 
-def cmd_apply(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    apply.apply(
-        kit,
-        pin,
-        ref=state.requested_ref(),
-        force=os.environ.get("FORCE") == "1",
-        pr=os.environ.get("PR") or None,
-    )
+def cmd_apply(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    apply.apply(kit, pin, ref=opts.upstream_ref, force=opts.force, pr=opts.pr)
     return 0
 
 
-def cmd_drift(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+def cmd_drift(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     problems = sources.drift(kit, pin)
     for problem in problems:
         print(f"kit: drift: {problem}", file=sys.stderr)
@@ -36,15 +31,15 @@ def cmd_drift(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def cmd_patches(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
+def cmd_patches(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin, opts)
     sources.regenerate(kit, pin, target.base)
     info("patches rebuilt from the sources; `make apply` puts them on the checkout")
     return 0
 
 
-def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
+def cmd_refresh(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin, opts)
     state.require_clean(target.repo, "commit them first; refresh exports commits")
     one = state.branch_pr(target, pin, load_stack(kit.patches, pin.branch))
     branch = one.branch if one else pin.branch
@@ -75,18 +70,18 @@ def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+def cmd_env(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     python = env.ensure_env(kit)
     info(f"python: {python} ({env.tool_seconds():.3f}s in uv)")
     return 0
 
 
-def cmd_bench(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+def cmd_bench(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     return bench.bench(kit)
 
 
-def cmd_docs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
+def cmd_docs(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin, opts)
     problems = docs.build(kit, env.ensure_env(kit), target.repo, target.base, pin.sources)
     for problem in problems:
         print(f"kit: docs: {problem}", file=sys.stderr)
@@ -96,49 +91,42 @@ def cmd_docs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_matrix(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    versions = os.environ.get("VERSIONS", "").split() or matrix.default_versions(kit, pin)
+def cmd_matrix(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    versions = list(opts.versions) or matrix.default_versions(kit, pin)
     info(f"matrix over FlowJAX {', '.join(versions)}")
     return matrix.matrix(kit, pin, versions, env.ensure_env(kit))
 
 
-def cmd_envs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    names = os.environ.get("ENVS", "").split() or list(envs.ENVS)
-    return envs.matrix(kit, pin, _require_checkout(kit, pin), names)
+def cmd_envs(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    names = list(opts.envs) or list(envs.ENVS)
+    return envs.matrix(kit, pin, _require_checkout(kit, pin, opts), names, opts)
 
 
-def cmd_streams(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    return streams.streams(kit, pin, _require_checkout(kit, pin), env.ensure_env(kit))
+def cmd_streams(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    return streams.streams(kit, pin, _require_checkout(kit, pin, opts), env.ensure_env(kit))
 
 
-def cmd_flake(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    text = os.environ.get("STREAMS", "").strip() or "100"
-    if not text.isdigit():
-        raise KitError(f"STREAMS={text!r} is not a number of streams")
-    target = _require_checkout(kit, pin)
-    minutes = os.environ.get("FLAKE_MINUTES", "").strip() or "0"
-    try:
-        budget = float(minutes)
-    except ValueError:
-        raise KitError(f"FLAKE_MINUTES={minutes!r} is not a number of minutes") from None
-    cases = os.environ.get("CASES", "")
-    return streams.flake(kit, pin, target, env.ensure_env(kit), int(text), cases, budget)
+def cmd_flake(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    count = opts.stream_count
+    target = _require_checkout(kit, pin, opts)
+    budget = opts.flake_budget
+    return streams.flake(kit, pin, target, env.ensure_env(kit), count, opts.cases, budget)
 
 
-def cmd_bump(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    version = os.environ.get("VERSION", "").strip()
+def cmd_bump(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    version = opts.version
     if not version:
         raise KitError("name the release to pin: make bump VERSION=X")
     return bump.bump(kit, pin, version)
 
 
-def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    pr.pr(kit, pin, _require_checkout(kit, pin))
+def cmd_pr(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    pr.pr(kit, pin, _require_checkout(kit, pin, opts), opts)
     return 0
 
 
-def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
+def cmd_mutation_report(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
+    target = _require_checkout(kit, pin, opts)
     state.require_stack_branch(target, pin)
     return mutate.report(
         kit,
@@ -146,18 +134,18 @@ def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
         env.ensure_env(kit),
         target.repo,
         target.base,
-        full=os.environ.get("MUTATION_UPSTREAM") == "full",
-        names=os.environ.get("MUTATIONS", "").split(),
+        full=opts.upstream_full,
+        names=list(opts.mutations),
     )
 
 
-def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
+def cmd_test(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     return testrun.test(
         kit,
         pin,
         fast=args.fast,
-        order=os.environ.get("ORDER") or "natural",
-        ref=state.requested_ref(),
+        order=opts.order,
+        ref=opts.upstream_ref,
     )
 
 
@@ -199,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--fast", action="store_true", help="skip upstream's own suite")
     args = parser.parse_args(argv)
     try:
-        kit = load_kit()
-        return COMMANDS[args.command][0](kit, load_pin(kit.pin_file), args)
+        opts = parse()
+        kit = load_kit(opts)
+        return COMMANDS[args.command][0](kit, load_pin(kit.pin_file), opts, args)
     except (KitError, OSError) as e:
         print(f"kit: error: {e}", file=sys.stderr)
         return 1

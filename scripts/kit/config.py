@@ -1,8 +1,7 @@
-"""The pin (`upstream.toml`) and the kit's paths."""
+"""The pin (`upstream.toml`): the upstream release, the series branch and the sources."""
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -10,8 +9,6 @@ from pathlib import Path
 
 from kit.log import KitError
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_INDEX = "https://pypi.org/simple"
 _VERSION = re.compile(r"^\d+(\.\d+)*([a-z]+\d+)?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -62,48 +59,6 @@ class Pin:
     def sdist_name(self) -> str:
         """File name of the sdist on the registry."""
         return f"{self.package}-{self.version}.tar.gz"
-
-
-@dataclass(frozen=True)
-class Kit:
-    """Where the kit's inputs live and where it writes."""
-
-    root: Path
-    checkout: Path
-    cache: Path
-    index_url: str
-    # The user named the checkout (FLOWJAX_DIR, not the default): it must already exist.
-    named_checkout: bool = False
-
-    @property
-    def pin_file(self) -> Path:
-        """The pin."""
-        return self.root / "upstream.toml"
-
-    @property
-    def patches(self) -> Path:
-        """The patch series directory."""
-        return self.root / "patches"
-
-    @property
-    def build(self) -> Path:
-        """Generated output (git-ignored)."""
-        return self.root / "build"
-
-    @property
-    def results(self) -> Path:
-        """JUnit XML and reports written by test runs."""
-        return self.build / "results"
-
-
-def load_kit(root: Path | None = None) -> Kit:
-    """Resolve the kit's paths from the environment (FLOWJAX_DIR, KIT_CACHE, KIT_INDEX_URL)."""
-    root = (root or Path(os.environ.get("KIT_ROOT", KIT_ROOT))).resolve()
-    default = root / "build" / "flowjax"
-    checkout = Path(os.environ.get("FLOWJAX_DIR") or default).expanduser().resolve()
-    cache = Path(os.environ.get("KIT_CACHE") or root / "build" / "cache")
-    index = os.environ.get("KIT_INDEX_URL") or DEFAULT_INDEX
-    return Kit(root, checkout, cache.resolve(), index.rstrip("/"), named_checkout=checkout != default)
 
 
 def load_pin(path: Path) -> Pin:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -11,10 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
-from kit.config import Kit, Source
+from kit.config import Source
 from kit.git import run as git
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, step
+from kit.options import child_env
+from kit.paths import Kit
 from kit.tally import Tally
 
 _SUMMARY = re.compile(r"^\s*(\d+) (tests?|failures? in [a-z ]+)$", re.M)
@@ -31,7 +32,7 @@ def sphinx(python: Path, repo: Path, builder: str, out: Path, *, pythonpath: Pat
     """
     out.mkdir(parents=True, exist_ok=True)
     warnings = out / "warnings.txt"
-    env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = child_env(path_first=python.parent)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     # -E: read every page afresh, so warnings of unchanged pages are reported too.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -12,16 +11,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from kit.config import Kit
 from kit.log import KitError, info, step
+from kit.options import child_env
+from kit.paths import Kit
 
 UV_REQUIREMENTS = Path(__file__).with_name("uv-requirements.txt")  # version and hashes
 PYTHON = "3.11"
-
-
-def venv_dir(kit: Kit) -> Path:
-    """The environment's directory (`KIT_VENV` overrides `.venv`)."""
-    return Path(os.environ.get("KIT_VENV") or kit.root / ".venv")
 
 
 _TOOL_SECONDS = [0.0]
@@ -44,7 +39,7 @@ def _run(cmd: list[str], what: str) -> None:
 def uv_env() -> dict[str, str]:
     """Environment for uv commands."""
     # The system Pythons only: this machine cannot download managed Pythons.
-    return dict(os.environ, UV_PYTHON_DOWNLOADS="never", UV_PYTHON_PREFERENCE="only-system")
+    return child_env(UV_PYTHON_DOWNLOADS="never", UV_PYTHON_PREFERENCE="only-system")
 
 
 def uv_version() -> str:
@@ -52,13 +47,6 @@ def uv_version() -> str:
     found = re.search(r"^uv==([\w.]+)", UV_REQUIREMENTS.read_text(), re.M)
     assert found, UV_REQUIREMENTS
     return found.group(1)
-
-
-def tools_cache() -> Path:
-    """Per-user cache for bootstrapped tools, shared by every clone of the kit."""
-    if override := os.environ.get("KIT_TOOLS_CACHE"):
-        return Path(override)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flowjax-kit"
 
 
 def uv(kit: Kit) -> str:
@@ -71,7 +59,7 @@ def uv(kit: Kit) -> str:
     if found:
         return found
     version = uv_version()
-    home = tools_cache() / f"uv-{version}"
+    home = kit.tools_dir / f"uv-{version}"
     binary = home / "bin" / "uv"
     if not binary.is_file():
         home.parent.mkdir(parents=True, exist_ok=True)
@@ -106,14 +94,14 @@ def _stamp(lock: Path) -> str:
 def ensure_env(kit: Kit) -> Path:
     """Create or update the environment from `requirements.lock`; install the checkout editable.
 
-    ``KIT_PYTHON`` names an interpreter to use instead (the kit's own tests set it).
+    ``KIT_PYTHON`` (`kit.python`) names an interpreter to use instead (the kit's own tests set it).
 
     Returns:
         The environment's python.
     """
-    if override := os.environ.get("KIT_PYTHON"):
-        return Path(override)
-    venv = venv_dir(kit)
+    if kit.python is not None:
+        return kit.python
+    venv = kit.venv_dir
     python = venv / "bin" / "python"
     lock = kit.root / "requirements.lock"
     stamp = venv / ".kit-lock-sha256"

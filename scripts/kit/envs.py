@@ -32,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from kit import carried, docs, issue
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.env import ensure_env, install_editable, link_pandoc, uv, uv_env
 from kit.git import run as git
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, step
+from kit.options import Options, child_env
+from kit.paths import Kit
 from kit.pytest_run import ordered_args, run_pytest, sentinel_args
 from kit.stack import load_stack
 from kit.stamp import read_stamp, series_digest, write_result
@@ -65,25 +67,25 @@ class Interpreter:
         return ".".join(map(str, self.version))
 
 
-def _candidates() -> list[Path]:
-    if listed := os.environ.get("KIT_PYTHONS"):
-        return [Path(p) for p in listed.split()]
+def _candidates(opts: Options) -> list[Path]:
+    if opts.kit_pythons:
+        return [Path(p) for p in opts.kit_pythons]
     found = []
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
+    for folder in opts.path.split(os.pathsep):
         if Path(folder).name == "shims":  # pyenv's dispatchers: the versions folder has them
             continue
         for name in ("python3", *(f"python3.{minor}" for minor in range(8, 20))):
             if (Path(folder) / name).is_file():
                 found.append(Path(folder) / name)
-    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    root = Path(opts.pyenv_root or (Path(opts.home) if opts.home else Path.home()) / ".pyenv")
     found += sorted(root.glob("versions/*/bin/python3"))
     return found
 
 
-def interpreters() -> list[Interpreter]:
-    """Every distinct CPython 3 among the candidates, newest first."""
+def interpreters(opts: Options) -> list[Interpreter]:
+    """Every distinct CPython 3 among the candidates (KIT_PYTHONS, else PATH and pyenv), newest first."""
     seen, out = set(), []
-    for path in _candidates():
+    for path in _candidates(opts):
         real = path.resolve()
         if real in seen or not os.access(real, os.X_OK):
             continue
@@ -277,7 +279,7 @@ def run_env(
         info(f"envs: {name}: not built: {e}")
         return row | {"error": str(e), "seconds": time.perf_counter() - start}
     row |= {"how": how, **versions(python)}
-    env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = child_env(path_first=python.parent)
     out = kit.results / "envs" / name
     paths = carried.touched_tests(target.repo, target.base, "HEAD")
     stack = load_stack(kit.patches, pin.branch)
@@ -424,7 +426,7 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
+def matrix(kit: Kit, pin: Pin, target: Target, names: list[str], opts: Options) -> int:
     """Run the environment matrix, print and write it; 1 if the series fails where upstream passes."""
     require_stack_branch(target, pin)
     unknown = [n for n in names if n not in ENVS]
@@ -432,7 +434,7 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str]) -> int:
         raise KitError(f"no environment named {unknown[0]!r} (known: {', '.join(ENVS)})")
     start = time.perf_counter()
     digest = series_digest(kit)  # the series these results will be of
-    found = interpreters()
+    found = interpreters(opts)
     info("envs: interpreters found: " + ", ".join(f"{i.short} ({i.path})" for i in found))
     base_ids = carried.base_node_ids(ensure_env(kit), target.repo, target.base, kit.build / "nodeids")
     fresh = {name: run_env(kit, pin, target, name, found, base_ids) for name in names}

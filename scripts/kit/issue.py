@@ -8,7 +8,6 @@ reproducer must run, and the values it prints as ``finite difference: ...`` and
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.log import KitError
+from kit.options import child_env
 
 RTOL = 0.02  # as in the fix's own test: the default inverter's atol makes FD good to ~1%
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
@@ -70,7 +70,7 @@ class Outcome:
 
 def run(python: Path, repo: Path, issue: IssueText, env: dict[str, str] | None = None) -> Outcome:
     """Run the reproducer as written, with ``import flowjax`` resolving to ``repo``."""
-    env = dict(env or os.environ, PYTHONPATH=str(repo))
+    env = (env or child_env()) | {"PYTHONPATH": str(repo)}
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(issue.reproducer)
     try:

@@ -7,17 +7,18 @@ applied): the history of a bug, as evidence rather than prose.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import tomllib
 from pathlib import Path
 
 from kit import apply, issue, state
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.fetch import fetch_sdist, released_versions, sha256_of
 from kit.git import run as git
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
+from kit.options import child_env
+from kit.paths import Kit
 from kit.pytest_run import series_tests
 from kit.stack import load_stack
 from kit.stamp import series_digest, write_result
@@ -144,7 +145,7 @@ def run_one(kit: Kit, pin: Pin, version: str, python: Path) -> Row:
         tests = "not run (no patch applied)"
     else:
         # flowjax resolves to this checkout, ahead of the editable install of the pin.
-        env = dict(os.environ, PYTHONPATH=str(vkit.checkout))
+        env = child_env(PYTHONPATH=str(vkit.checkout))
         xml = kit.results / f"matrix-{version}.xml"
         try:
             tally = series_tests(kit, vpin, python, target.repo, target.base, xml, env)

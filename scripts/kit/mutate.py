@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -13,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit import carried
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.log import KitError, info
 from kit.mutation.catalogue import CATALOGUE, Mutation
+from kit.options import child_env
+from kit.paths import Kit
 from kit.pytest_run import sentinel_args
 from kit.stamp import series_digest, write_result
 from kit.tally import first_failure, read_cases
@@ -35,7 +36,7 @@ def upstream_tests_for(path: str, full: bool, checkout: Path) -> list[str]:
 def start_pytest(python: Path, copy: Path, args: list[str], xml: Path) -> subprocess.Popen[bytes]:
     """Start pytest on a copy (stopping at the first failure), writing junit xml."""
     cmd = [str(python), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", f"--junitxml={xml}", *args]
-    env = dict(os.environ, PYTHONPATH=str(copy))
+    env = child_env(PYTHONPATH=str(copy))
     return subprocess.Popen(cmd, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -91,7 +92,7 @@ class Runs:
     """
 
     def __init__(self, python: Path, copy: Path, new: list[str], upstream: list[str], out: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=str(copy))
+        env = child_env(PYTHONPATH=str(copy))
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
 

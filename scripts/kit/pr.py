@@ -8,7 +8,6 @@ matrix (`make envs`); `make pr` refuses in one line when either is missing or st
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -16,13 +15,15 @@ import time
 from pathlib import Path
 
 from kit import envs, issue, prbody, proofs
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.git import run as git
 from kit.git.format import for_review
 from kit.git.patch import Who, am_all
 from kit.git.run import Identity
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, warn
+from kit.options import Options, child_env
+from kit.paths import Kit
 from kit.series import Patch
 from kit.stack import PR, Stack, load_stack
 from kit.stamp import read_stamp, series_digest
@@ -31,22 +32,20 @@ from kit.state import Target, applied_key, require_stack_applied, sdist_history_
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>@\s]+@[^<>\s]+)>\s*$")
 
 
-def identity(repo: Path, pin: Pin) -> tuple[str, str]:
-    """The contributor: ``AUTHOR="Name <mail>"``, else git's user.name and user.email.
+def identity(repo: Path, pin: Pin, author: str) -> tuple[str, str]:
+    """The contributor: ``AUTHOR="Name <mail>"`` (``author``), else git's user.name and user.email.
 
     Raises:
         KitError: If there is none, it is malformed, or it is the kit's own placeholder.
     """
-    if author := os.environ.get("AUTHOR", "").strip():
+    if author:
         found = _IDENTITY.match(author)
         if not found:
             raise KitError(f'AUTHOR={author!r} is not of the form "Name <mail@example.com>"')
         name, email = found.group("name"), found.group("email")
     else:
-        name = git.run(repo, "config", "--get", "user.name", check=False, env=dict(os.environ)).stdout.strip()
-        email = git.run(
-            repo, "config", "--get", "user.email", check=False, env=dict(os.environ)
-        ).stdout.strip()
+        name = git.run(repo, "config", "--get", "user.name", check=False, env=child_env()).stdout.strip()
+        email = git.run(repo, "config", "--get", "user.email", check=False, env=child_env()).stdout.strip()
         if not (name and email):
             raise KitError(
                 'no contributor identity: set AUTHOR="Name <mail>" or git config user.name and user.email; '
@@ -197,15 +196,15 @@ def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
     return out
 
 
-def pr(kit: Kit, pin: Pin, target: Target) -> None:
+def pr(kit: Kit, pin: Pin, target: Target, opts: Options) -> None:
     """Write build/pr/<name>/ for every PR; point each PR's branch at it; print how to open them."""
     stack = load_stack(kit.patches, pin.branch)
-    fixes = issue_number()
+    fixes = opts.issue_number
     check_base(kit, target)
     require_stack_applied(target, pin, stack.patches)
     check_results(kit, target)
     envs_stamp = check_envs(kit)
-    who = identity(target.repo, pin)
+    who = identity(target.repo, pin, opts.author)
     date = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     base_ids = _read_ids(kit, target)
     repro = _reproducer_lines(kit, stack)
@@ -251,20 +250,6 @@ def pr(kit: Kit, pin: Pin, target: Target) -> None:
         return
     info(f"branches on {target.describe()}, where `make test` proved them")
     print_pr_commands(kit, pin, stack, repo)
-
-
-def issue_number() -> str | None:
-    """``ISSUE=<number>``: the upstream issue filed from ISSUE.md, once it exists.
-
-    Raises:
-        KitError: If it is not a number.
-    """
-    raw = os.environ.get("ISSUE", "").strip().removeprefix("#")
-    if raw and not raw.isdigit():
-        raise KitError(
-            f"ISSUE={raw!r} is not an issue number: file ISSUE.md, then `make pr ISSUE=<its number>`"
-        )
-    return raw or None
 
 
 def add_fixes(body_file: Path, number: str) -> None:

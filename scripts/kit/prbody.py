@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kit import carried
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.docs import read_doctest_summary
 from kit.log import KitError
+from kit.paths import Kit
 from kit.stack import PR, Stack
 from kit.stamp import read_stamp, series_digest
 from kit.tally import Case, read_cases

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kit.config import Kit
+from kit.paths import Kit
 
 LEDGER = "proofs.json"
 

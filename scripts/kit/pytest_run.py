@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 from kit import carried
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.log import KitError
+from kit.paths import Kit
 from kit.tally import Tally, read_junit
 
 

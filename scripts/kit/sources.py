@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit import restack
-from kit.config import Kit, Pin, Source
+from kit.config import Pin, Source
 from kit.git import run as git
 from kit.git.format import export as export_patches
 from kit.git.format import patch_id
 from kit.git.patch import am
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
+from kit.paths import Kit
 from kit.series import Patch, write_series
 from kit.stack import PR, STACK_FILE, Stack, assign, header_of, load_stack, regroup, render
 

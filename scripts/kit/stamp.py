@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kit.config import Kit
+from kit.paths import Kit
 from kit.series import read_series
 from kit.stack import STACK_FILE
 

@@ -10,15 +10,15 @@ applied the stack onto (recorded in the clone's own config), else the pinned rel
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.git import run as git
 from kit.git.index import scratch_index
 from kit.git.patch import Failure, apply_to_index
 from kit.log import KitError
+from kit.paths import Kit
 from kit.stack import PR, Stack
 
 MODE_KEY = "flowjax-kit.mode"
@@ -69,11 +69,6 @@ class Target:
             "base_date": git.out(self.repo, "log", "-1", "--format=%cI", self.base),
             "base_label": self.describe(),
         }
-
-
-def requested_ref() -> str | None:
-    """The base named on the command line: ``UPSTREAM_REF``, or its old name ``UPSTREAM_TAG``."""
-    return (os.environ.get("UPSTREAM_REF") or os.environ.get("UPSTREAM_TAG") or "").strip() or None
 
 
 def kind(kit: Kit) -> str | None:

@@ -15,7 +15,6 @@ Both write a table to build/results/ with a stamp of the series; `make pr` reads
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import time
@@ -24,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from kit import carried
-from kit.config import KIT_ROOT, Kit, Pin
+from kit.config import Pin
 from kit.git import run as git
 from kit.log import KitError, info
+from kit.options import child_env
+from kit.paths import SCRIPTS, Kit
 from kit.pytest_run import run_pytest
 from kit.stamp import read_stamp, series_digest, write_result
 from kit.state import Target, require_stack_branch
@@ -60,8 +61,7 @@ def settings(partitionable_default: bool) -> list[Setting]:
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
     """This process's environment without any stream setting of the caller's, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in JAX_STREAM_VARS}
-    return env | extra
+    return child_env(drop=JAX_STREAM_VARS, **extra)
 
 
 def probe(python: Path, env: dict[str, str]) -> tuple[str, str, bool]:
@@ -284,7 +284,7 @@ def flake(
     out = kit.results / "flake-runs.json"
     out.unlink(missing_ok=True)
     info(f"flake: {len(ids)} test cases x {count} streams, one pytest process; time per stream below")
-    env = clean_env({"PYTHONPATH": str(KIT_ROOT / "scripts")})
+    env = clean_env({"PYTHONPATH": str(SCRIPTS)})
     start = time.perf_counter()
     code = subprocess.run(
         [str(python), "-m", "kit.seedoffset", "--streams", str(count), "--budget", str(60 * minutes)]

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit import carried, docs, issue, mutate, proofs
-from kit.config import Kit, Pin
+from kit.config import Pin
 from kit.env import ensure_env
 from kit.envs import fault
 from kit.git import run as git
 from kit.git.patch import am_all
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
+from kit.paths import Kit
 from kit.pytest_run import ORDERS, ordered_args, run_pytest, sentinel_args
 from kit.sources import drift
 from kit.stack import PR, Stack, load_stack

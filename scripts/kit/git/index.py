@@ -5,7 +5,6 @@ The user's index, working tree, branches and any `git am` state are never touche
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kit.git.run import run
+from kit.options import child_env
 
 
 class Index:
@@ -20,7 +20,7 @@ class Index:
 
     def __init__(self, repo: Path, path: Path) -> None:
         self.repo = repo
-        self.env = dict(os.environ, GIT_INDEX_FILE=str(path))
+        self.env = child_env(GIT_INDEX_FILE=str(path))
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a git command in ``repo`` on this index."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.log import KitError
+from kit.options import child_env
 
 # The kit commits (base commit, `git am`) under this committer, set per command through the
 # environment: never in the user's git config, and it works where no identity is configured.
@@ -33,14 +34,14 @@ KIT = Identity(KIT_NAME, KIT_EMAIL)
 
 def clean_config_env() -> dict[str, str]:
     """The environment with no system or global git config (user `format.*` settings)."""
-    return dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return child_env(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
 
 def commit_env(
     committer: Identity = KIT, *, author: Identity | None = None, date: str | None = None
 ) -> dict[str, str]:
     """Environment for a command that commits as ``committer`` (and ``author``), at ``date`` if given."""
-    env = dict(os.environ, GIT_COMMITTER_NAME=committer.name, GIT_COMMITTER_EMAIL=committer.email)
+    env = child_env(GIT_COMMITTER_NAME=committer.name, GIT_COMMITTER_EMAIL=committer.email)
     if author is not None:
         env |= {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email}
     if date is not None:
