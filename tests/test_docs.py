@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from kit import docs
-from kit.config import Source
 from kit.log import KitError
 from kit.paths import Kit
+from kit.proof import docs
+from kit.series.pin import Source
 
 PYTHON = Path(sys.executable)
 CONF = 'project = "fake"\nextensions = ["sphinx.ext.doctest"]\n'

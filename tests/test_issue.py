@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from kit import issue
 from kit.log import KitError
+from kit.proof import reproducer
+from kit.series import issue_text
 
 TEXT = """# Gradients raise
 
@@ -28,10 +29,10 @@ ValueError: Received keyword tangent
 """
 
 
-def write(tmp_path: Path, grad: str) -> issue.IssueText:
+def write(tmp_path: Path, grad: str) -> issue_text.IssueText:
     path = tmp_path / "issue.md"
     path.write_text(TEXT.format(GRAD=grad))
-    return issue.load(path)
+    return issue_text.load(path)
 
 
 def test_parts_of_the_text(tmp_path):
@@ -39,30 +40,30 @@ def test_parts_of_the_text(tmp_path):
     assert text.title == "Gradients raise"
     assert text.reproducer.startswith("import sys\n")
     assert text.error == "ValueError: Received keyword tangent"
-    assert issue.lines_of_code(text) == 4
-    assert issue.render(text, ["env a: x"]).endswith("- env a: x\n")
+    assert issue_text.lines_of_code(text) == 4
+    assert issue_text.render(text, ["env a: x"]).endswith("- env a: x\n")
 
 
 def test_a_text_without_its_parts_is_refused(tmp_path):
     path = tmp_path / "issue.md"
     path.write_text("# Title\n\nNo code.\n")
     with pytest.raises(KitError, match="needs a `# title`, a ```python reproducer"):
-        issue.load(path)
+        issue_text.load(path)
 
 
 def test_reproduced_on_the_pin_and_fixed(tmp_path):
     raising = write(tmp_path, "(_ for _ in ()).throw(ValueError('Received keyword tangent'))")
-    before = issue.run(Path(sys.executable), tmp_path, raising)
+    before = reproducer.run(Path(sys.executable), tmp_path, raising)
     assert before.error_line == "ValueError: Received keyword tangent"
-    assert issue.problems_on_pin(before, raising) == []
-    assert "still fails" in issue.problems_with_fix(before, raising)[0]
+    assert reproducer.problems_on_pin(before, raising) == []
+    assert "still fails" in reproducer.problems_with_fix(before, raising)[0]
 
     fixed = write(tmp_path, "[0.0306]")
-    after = issue.run(Path(sys.executable), tmp_path, fixed)
+    after = reproducer.run(Path(sys.executable), tmp_path, fixed)
     assert after.printed == {"finite difference": 0.0305, "jax.grad": 0.0306}
-    assert issue.problems_with_fix(after, fixed) == []
-    assert "ran without error on the pin" in issue.problems_on_pin(after, fixed)[0]
-    assert issue.summary(after) == "finite difference 0.0305, jax.grad 0.0306"
+    assert reproducer.problems_with_fix(after, fixed) == []
+    assert "ran without error on the pin" in reproducer.problems_on_pin(after, fixed)[0]
+    assert reproducer.summary(after) == "finite difference 0.0305, jax.grad 0.0306"
 
 
 @pytest.mark.parametrize(
@@ -75,14 +76,14 @@ def test_reproduced_on_the_pin_and_fixed(tmp_path):
 )
 def test_a_wrong_fix_is_named(tmp_path, grad, problem):
     text = write(tmp_path, grad)
-    outcome = issue.run(Path(sys.executable), tmp_path, text)
-    assert problem in issue.problems_with_fix(outcome, text)[0]
+    outcome = reproducer.run(Path(sys.executable), tmp_path, text)
+    assert problem in reproducer.problems_with_fix(outcome, text)[0]
 
 
 def test_another_error_on_the_pin_is_not_the_issue(tmp_path):
     text = write(tmp_path, "(_ for _ in ()).throw(TypeError('other'))")
-    outcome = issue.run(Path(sys.executable), tmp_path, text)
+    outcome = reproducer.run(Path(sys.executable), tmp_path, text)
     assert (
         "raised 'TypeError: other', not 'ValueError: Received keyword tangent'"
-        in issue.problems_on_pin(outcome, text)[0]
+        in reproducer.problems_on_pin(outcome, text)[0]
     )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kit import mutate
 from kit.log import KitError
+from kit.mutation import report
 from kit.mutation.catalogue import CATALOGUE, SG, Mutation
 
 MUTATION = Mutation("m", "pkg/mod.py", "return x * s", f"return x * {SG}(s)", "test")
@@ -22,20 +22,20 @@ def write(root: Path, text: str) -> Path:
 
 def test_mutation_edits_the_copy_once_and_imports_jax_last(tmp_path):
     path = write(tmp_path, "def f(x, s):\n    return x * s\n")
-    mutate.apply_mutation(tmp_path, MUTATION)
-    assert path.read_text() == f"def f(x, s):\n    return x * {SG}(s)\n{mutate.IMPORT_LINE}"
+    report.apply_mutation(tmp_path, MUTATION)
+    assert path.read_text() == f"def f(x, s):\n    return x * {SG}(s)\n{report.IMPORT_LINE}"
 
 
 @pytest.mark.parametrize("text", ["def f(x, s):\n    return x\n", "return x * s\nreturn x * s\n"])
 def test_mutation_must_match_exactly_once(tmp_path, text):
     path = write(tmp_path, text)
     with pytest.raises(KitError, match="expected text found [02] times"):
-        mutate.apply_mutation(tmp_path, MUTATION)
+        report.apply_mutation(tmp_path, MUTATION)
     assert path.read_text() == text
 
 
 def test_catalogue_problems_name_the_mutation(tmp_path):
-    problems = mutate.catalogue_problems(tmp_path)
+    problems = report.catalogue_problems(tmp_path)
     assert len(problems) == len(CATALOGUE)
     assert problems[0] == f"mutation {CATALOGUE[0].name}: its text occurs 0 times in {CATALOGUE[0].path}"
 
@@ -54,29 +54,29 @@ def test_catalogue_is_large_named_uniquely_and_breaks_only_gradients():
 
 
 def test_select_names_or_everything():
-    assert mutate.select([]) == CATALOGUE
-    assert mutate.select([CATALOGUE[2].name]) == (CATALOGUE[2],)
+    assert report.select([]) == CATALOGUE
+    assert report.select([CATALOGUE[2].name]) == (CATALOGUE[2],)
     with pytest.raises(KitError, match="no mutation named 'nope'"):
-        mutate.select(["nope"])
+        report.select(["nope"])
 
 
 def test_changed_values_are_named():
     a = {"Normal/sample": np.array([1.0, 2.0]), "flow/x": np.array([3.0])}
     same = {"Normal/sample": np.array([1.0, 2.0 + 1e-15]), "flow/x": np.array([3.0])}
     moved = {"Normal/sample": np.array([1.0, 2.0]), "flow/x": np.array([3.1])}
-    assert mutate.same_values(a, same) == []
-    assert mutate.same_values(a, moved) == ["flow/x"]
-    assert mutate.same_values(a, {"flow/x": np.array([3.0])}) == ["Normal/sample"]
+    assert report.same_values(a, same) == []
+    assert report.same_values(a, moved) == ["flow/x"]
+    assert report.same_values(a, {"flow/x": np.array([3.0])}) == ["Normal/sample"]
 
 
 def test_upstream_tests_follow_the_mutated_module(tmp_path):
-    assert mutate.upstream_tests_for("flowjax/bijections/affine.py", False, tmp_path) == [
+    assert report.upstream_tests_for("flowjax/bijections/affine.py", False, tmp_path) == [
         "tests/test_bijections"
     ]
-    assert mutate.upstream_tests_for("flowjax/distributions.py", False, tmp_path) == [
+    assert report.upstream_tests_for("flowjax/distributions.py", False, tmp_path) == [
         "tests/test_distributions.py"
     ]
-    assert mutate.upstream_tests_for("flowjax/distributions.py", True, tmp_path) == ["tests"]
+    assert report.upstream_tests_for("flowjax/distributions.py", True, tmp_path) == ["tests"]
 
 
 def test_probe_failure_names_the_exception_not_jax_boilerplate():
@@ -85,5 +85,5 @@ def test_probe_failure_names_the_exception_not_jax_boilerplate():
         "ValueError: output shape (2,) does not match\n--------------------\n"
         "For simplicity, JAX has removed its internal frames.\n"
     )
-    assert mutate.error_line(stderr) == "ValueError: output shape (2,) does not match"
-    assert mutate.error_line("killed\n") == "killed"
+    assert report.error_line(stderr) == "ValueError: output shape (2,) does not match"
+    assert report.error_line("killed\n") == "killed"

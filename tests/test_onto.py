@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Upstream, git
-from kit import carried, state
-from kit.config import load_pin
+from kit.checkout.target import require_target
+from kit.proof import selection
+from kit.series.pin import load_pin
 from test_apply import error_line
 from test_pr import AUTHOR, envs_of_a_run, kit_of, results_of_a_run
 
@@ -206,7 +207,7 @@ def _proof(repo: Path) -> list[str]:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "change")
     with_base = git(repo, "rev-parse", "HEAD~1")
-    return carried.proof_args(Path(sys.executable), repo, with_base, BASE_IDS)
+    return selection.proof_args(Path(sys.executable), repo, with_base, BASE_IDS)
 
 
 BASE_IDS = {
@@ -245,9 +246,9 @@ def test_a_base_is_described_by_its_tag_or_its_ref_commit_and_date(upstream, clo
     pin = load_pin(kit.pin_file)
     main = git(clone, "rev-parse", "main")
     day = git(clone, "log", "-1", "--format=%cs", "main")
-    assert state.require_target(kit, pin, "v1.0.0").describe() == "v1.0.0"
-    assert state.require_target(kit, pin, "main").describe() == f"main at {main[:7]}, {day}"
-    assert state.require_target(kit, pin, main[:10]).describe() == f"{main[:7]}, {day}"
-    facts = state.require_target(kit, pin, "main").facts()
+    assert require_target(kit, pin, "v1.0.0").describe() == "v1.0.0"
+    assert require_target(kit, pin, "main").describe() == f"main at {main[:7]}, {day}"
+    assert require_target(kit, pin, main[:10]).describe() == f"{main[:7]}, {day}"
+    facts = require_target(kit, pin, "main").facts()
     assert (facts["base_ref"], facts["base_commit"]) == ("main", main)
     assert facts["base_date"].startswith(day)

@@ -10,11 +10,13 @@ import time
 from pathlib import Path
 
 from conftest import Upstream, git
-from kit import prbody, proofs, state
-from kit.config import load_pin
+from kit.checkout.target import require_target
+from kit.evidence import ledger
+from kit.evidence.stamps import series_digest, write_stamp
 from kit.paths import Kit
-from kit.stack import load_stack
-from kit.stamp import series_digest, write_stamp
+from kit.pr import body as prbody
+from kit.series.pin import load_pin
+from kit.series.stack import load_stack
 from test_apply import error_line
 
 AUTHOR = "Ada Lovelace <ada@example.com>"
@@ -72,7 +74,7 @@ def results_of_a_run(upstream: Upstream, **facts) -> None:
     ids.write_text(BASE_IDS)
     kit = kit_of(upstream)
     pin = load_pin(kit.pin_file)
-    target = state.require_target(kit, pin)
+    target = require_target(kit, pin)
     stamp = {
         "upstream_suite": True,
         "order": "natural",
@@ -82,7 +84,7 @@ def results_of_a_run(upstream: Upstream, **facts) -> None:
         **target.facts(),
     }
     write_stamp(results / "stamp.json", kit, **(stamp | facts))
-    proofs.record(kit, series_digest(kit), stamp | facts)
+    ledger.record(kit, series_digest(kit), stamp | facts)
 
 
 def envs_of_a_run(upstream: Upstream, **row) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from kit.log import KitError
-from kit.series import Patch
-from kit.stack import assign, header_of, load_stack, regroup, render
+from kit.series.patch import Patch
+from kit.series.stack import assign, load_stack, regroup
+from kit.series.stack_toml import header_of, render
 
 PATCHES = ["0001-a.patch", "0002-b.patch", "0003-c.patch"]
 

@@ -13,8 +13,8 @@ import types
 from pathlib import Path
 
 import pytest
-from kit import seedoffset, streams
-from kit.seedoffset import SeedOffset
+from kit.streams import flake, seedoffset, streams
+from kit.streams.seedoffset import SeedOffset
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 FAKE_RANDOM = """
@@ -111,7 +111,7 @@ def test_a_case_outcome_from_its_phases():
 
 
 def test_the_driver_runs_every_stream_in_one_process_and_records_each_case(tmp_path):
-    """`python -m kit.seedoffset` end to end, on the fake random module (no JAX)."""
+    """`python -m kit.streams.seedoffset` end to end, on the fake random module (no JAX)."""
     (tmp_path / "fake_random.py").write_text(FAKE_RANDOM)
     tests = tmp_path / "tests"
     tests.mkdir()
@@ -124,7 +124,17 @@ def test_the_driver_runs_every_stream_in_one_process_and_records_each_case(tmp_p
     )
     out = tmp_path / "runs.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "kit.seedoffset", "--random", "fake_random", "--first", "0", "--streams", "3"]
+        [
+            sys.executable,
+            "-m",
+            "kit.streams.seedoffset",
+            "--random",
+            "fake_random",
+            "--first",
+            "0",
+            "--streams",
+            "3",
+        ]
         + ["--out", str(out), "--", "-p", "no:xdist", "tests"],
         cwd=tmp_path,
         env={"PYTHONPATH": f"{SCRIPTS}:{tmp_path}", "PATH": "/usr/bin:/bin"},
@@ -137,7 +147,7 @@ def test_the_driver_runs_every_stream_in_one_process_and_records_each_case(tmp_p
     assert len(set((tmp_path / "pids").read_text().split())) == 1  # three runs, one process
     run = json.loads(out.read_text())
     assert [s["offset"] for s in run["streams"]] == [0, 10_000, 20_000]
-    rates = {r.nodeid.split("::")[1]: r for r in streams.rates(run)}
+    rates = {r.nodeid.split("::")[1]: r for r in flake.rates(run)}
     assert (rates["test_only_stream_zero"].runs, rates["test_only_stream_zero"].failures) == (3, 2)
     assert rates["test_only_stream_zero"].first_failure.startswith("stream 1: ")
     assert (rates["test_any_stream"].runs, rates["test_any_stream"].failures) == (3, 0)
@@ -191,12 +201,12 @@ def test_rates_and_the_flake_table():
         {"t.py::test_a": ["passed", "failed", "passed", "failed"], "t.py::test_b": ["passed"] * 4},
         [30.0, 10.0, 12.0, 11.0],
     )
-    found = streams.rates(run)
+    found = flake.rates(run)
     assert [(r.nodeid, r.runs, r.failures, r.rate) for r in found] == [
         ("t.py::test_a", 4, 2, 0.5),
         ("t.py::test_b", 4, 0, 0.0),
     ]
-    table = streams.flake_markdown(found, run)
+    table = flake.flake_markdown(found, run)
     assert "run on 4 fresh random streams (streams 1-4" in table
     assert "30.0s for the first (imports), median 11.0s after; 63s in all" in table
     assert "| `t.py::test_a` | 4 | 2 | 50.0% | 2 | stream 2: assert 1 == 2 |" in table
@@ -206,7 +216,7 @@ def test_rates_and_the_flake_table():
 
 def test_a_skipped_run_is_not_a_stream_the_case_passed():
     run = _run({"t.py::test_a": ["skipped", "passed"]}, [1.0, 1.0])
-    (rate,) = streams.rates(run)
+    (rate,) = flake.rates(run)
     assert (rate.runs, rate.failures, rate.skipped) == (1, 0, 1)
 
 
@@ -233,5 +243,5 @@ def test_the_time_budget_starts_no_stream_that_would_end_after_it():
 
 def test_a_table_of_fewer_streams_than_asked_says_so():
     run = _run({"t.py::test_a": ["passed", "passed"]}, [3.0, 1.0]) | {"asked": 20, "budget": 300.0}
-    table = streams.flake_markdown(streams.rates(run), run)
+    table = flake.flake_markdown(flake.rates(run), run)
     assert "run on 2 of the 20 asked (time budget 300s) fresh random streams" in table

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kit import pytest_run, testrun
 from kit.paths import Kit
-from kit.tally import Tally
+from kit.proof import kit_tests
+from kit.proof.pytest import ordered_args
+from kit.proof.stages import Stage, run_stages
+from kit.proof.tally import Tally
 
 
 def tiny_kit(tmp_path: Path) -> Kit:
@@ -21,27 +23,27 @@ def tiny_kit(tmp_path: Path) -> Kit:
 def test_fast_mode_skips_the_kit_tests_until_kit_code_changes(tmp_path):
     kit = tiny_kit(tmp_path)
     python = Path(sys.executable)
-    first = testrun.kit_tests(kit, python, fast=True)  # no stamp yet: they run
+    first = kit_tests.kit_tests(kit, python, fast=True)  # no stamp yet: they run
     assert isinstance(first, Tally)
     assert (first.passed, first.failed) == (1, 0)
-    assert testrun.kit_tests(kit, python, fast=True) == "kit code unchanged since its last green run"
-    assert isinstance(testrun.kit_tests(kit, python, fast=False), Tally)  # `make test` always runs them
+    assert kit_tests.kit_tests(kit, python, fast=True) == "kit code unchanged since its last green run"
+    assert isinstance(kit_tests.kit_tests(kit, python, fast=False), Tally)  # `make test` always runs them
     (tmp_path / "scripts/kit/mod.py").write_text("X = 2\n")
-    assert isinstance(testrun.kit_tests(kit, python, fast=True), Tally)
+    assert isinstance(kit_tests.kit_tests(kit, python, fast=True), Tally)
 
 
 def test_a_red_run_is_not_skipped(tmp_path):
     kit = tiny_kit(tmp_path)
     (tmp_path / "tests/test_tiny.py").write_text("def test_tiny():\n    assert False\n")
     python = Path(sys.executable)
-    assert testrun.kit_tests(kit, python, fast=True).failed == 1
-    assert isinstance(testrun.kit_tests(kit, python, fast=True), Tally)
+    assert kit_tests.kit_tests(kit, python, fast=True).failed == 1
+    assert isinstance(kit_tests.kit_tests(kit, python, fast=True), Tally)
 
 
 def test_orders_put_the_series_first_or_last():
-    assert pytest_run.ordered_args("natural", ["n"], ["u"]) == ["tests"]
-    assert pytest_run.ordered_args("new-first", ["n"], ["u"]) == ["n", "u"]
-    assert pytest_run.ordered_args("upstream-first", ["n"], ["u"]) == ["u", "n"]
+    assert ordered_args("natural", ["n"], ["u"]) == ["tests"]
+    assert ordered_args("new-first", ["n"], ["u"]) == ["n", "u"]
+    assert ordered_args("upstream-first", ["n"], ["u"]) == ["u", "n"]
 
 
 def test_stages_side_by_side_start_with_the_reference_and_keep_their_order(tmp_path, capsys):
@@ -52,7 +54,7 @@ def test_stages_side_by_side_start_with_the_reference_and_keep_their_order(tmp_p
             started.append(name)
             return outcome
 
-        return testrun.Stage(name, run)
+        return Stage(name, run)
 
     stages = [
         stage("kit", Tally(passed=2)),
@@ -60,10 +62,10 @@ def test_stages_side_by_side_start_with_the_reference_and_keep_their_order(tmp_p
         stage("check", ["a problem"]),
         stage("note", "nothing to do"),
     ]
-    assert testrun.run_stages(stages, tmp_path, reference="stack", workers=1) == 1
+    assert run_stages(stages, tmp_path, reference="stack", workers=1) == 1
     assert started == ["stack", "kit", "check", "note"]  # the reference (longest) stage first
     capsys.readouterr()
-    code = testrun.run_stages(stages, tmp_path, reference="stack", workers=2)
+    code = run_stages(stages, tmp_path, reference="stack", workers=2)
     out = capsys.readouterr().out
     assert code == 1
     table = out[out.index("stage timings:") :]

@@ -6,9 +6,9 @@ import sys
 import tomllib
 
 from conftest import Upstream, git
-from kit.config import load_pin
-from kit.matrix import default_versions
 from kit.paths import Kit
+from kit.releases.matrix import default_versions
+from kit.series.pin import load_pin
 from test_apply import error_line
 
 # The fake series: 0001 adds tests/test_new.py, 0002 inserts a docs block that 1.1.0 no

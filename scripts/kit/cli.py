@@ -5,16 +5,35 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, streams, testrun
-from kit.config import Pin, load_pin
+from kit.checkout import state
+from kit.checkout.target import (
+    Target,
+    branch_pr,
+    commits_above,
+    require_clean,
+    require_on_base,
+    require_stack_branch,
+    require_target,
+)
+from kit.envs import ci, venv
 from kit.log import KitError, info
+from kit.mutation import report
+from kit.ops import apply, bump
+from kit.ops.patches import regenerate
+from kit.ops.refresh import refresh
 from kit.options import Options, parse
 from kit.paths import Kit, load_kit
-from kit.stack import load_stack
+from kit.pr import make
+from kit.proof import bench, docs, test
+from kit.releases import matrix
+from kit.series.drift import drift
+from kit.series.pin import Pin, load_pin
+from kit.series.stack import load_stack
+from kit.streams import flake, streams
 
 
-def _require_checkout(kit: Kit, pin: Pin, opts: Options) -> state.Target:
-    return state.require_target(kit, pin, opts.upstream_ref)
+def _require_checkout(kit: Kit, pin: Pin, opts: Options) -> Target:
+    return require_target(kit, pin, opts.upstream_ref)
 
 
 def cmd_apply(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
@@ -23,7 +42,7 @@ def cmd_apply(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> in
 
 
 def cmd_drift(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
-    problems = sources.drift(kit, pin)
+    problems = drift(kit, pin)
     for problem in problems:
         print(f"kit: drift: {problem}", file=sys.stderr)
     if not problems:
@@ -33,19 +52,19 @@ def cmd_drift(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> in
 
 def cmd_patches(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin, opts)
-    sources.regenerate(kit, pin, target.base)
+    regenerate(kit, pin, target.base)
     info("patches rebuilt from the sources; `make apply` puts them on the checkout")
     return 0
 
 
 def cmd_refresh(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin, opts)
-    state.require_clean(target.repo, "commit them first; refresh exports commits")
-    one = state.branch_pr(target, pin, load_stack(kit.patches, pin.branch))
+    require_clean(target.repo, "commit them first; refresh exports commits")
+    one = branch_pr(target, pin, load_stack(kit.patches, pin.branch))
     branch = one.branch if one else pin.branch
-    state.require_on_base(target)
-    commits = len(state.commits_above(target.repo, target.base, "HEAD"))
-    done = sources.refresh(kit, pin, target.repo, target.base, one.name if one else None)
+    require_on_base(target)
+    commits = len(commits_above(target.repo, target.base, "HEAD"))
+    done = refresh(kit, pin, target.repo, target.base, one.name if one else None)
     state.record_applied(target.repo, branch)
     if target.mode == "clone":
         state.record_base(target.repo, target.base_name)
@@ -71,8 +90,8 @@ def cmd_refresh(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> 
 
 
 def cmd_env(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
-    python = env.ensure_env(kit)
-    info(f"python: {python} ({env.tool_seconds():.3f}s in uv)")
+    python = venv.ensure_env(kit)
+    info(f"python: {python} ({venv.tool_seconds():.3f}s in uv)")
     return 0
 
 
@@ -82,7 +101,7 @@ def cmd_bench(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> in
 
 def cmd_docs(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin, opts)
-    problems = docs.build(kit, env.ensure_env(kit), target.repo, target.base, pin.sources)
+    problems = docs.build(kit, venv.ensure_env(kit), target.repo, target.base, pin.sources)
     for problem in problems:
         print(f"kit: docs: {problem}", file=sys.stderr)
     if problems:
@@ -94,23 +113,23 @@ def cmd_docs(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int
 def cmd_matrix(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     versions = list(opts.versions) or matrix.default_versions(kit, pin)
     info(f"matrix over FlowJAX {', '.join(versions)}")
-    return matrix.matrix(kit, pin, versions, env.ensure_env(kit))
+    return matrix.matrix(kit, pin, versions, venv.ensure_env(kit))
 
 
 def cmd_envs(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
-    names = list(opts.envs) or list(envs.ENVS)
-    return envs.matrix(kit, pin, _require_checkout(kit, pin, opts), names, opts)
+    names = list(opts.envs) or list(ci.ENVS)
+    return ci.matrix(kit, pin, _require_checkout(kit, pin, opts), names, opts)
 
 
 def cmd_streams(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
-    return streams.streams(kit, pin, _require_checkout(kit, pin, opts), env.ensure_env(kit))
+    return streams.streams(kit, pin, _require_checkout(kit, pin, opts), venv.ensure_env(kit))
 
 
 def cmd_flake(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     count = opts.stream_count
     target = _require_checkout(kit, pin, opts)
     budget = opts.flake_budget
-    return streams.flake(kit, pin, target, env.ensure_env(kit), count, opts.cases, budget)
+    return flake.flake(kit, pin, target, venv.ensure_env(kit), count, opts.cases, budget)
 
 
 def cmd_bump(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
@@ -121,17 +140,17 @@ def cmd_bump(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int
 
 
 def cmd_pr(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
-    pr.pr(kit, pin, _require_checkout(kit, pin, opts), opts)
+    make.pr(kit, pin, _require_checkout(kit, pin, opts), opts)
     return 0
 
 
 def cmd_mutation_report(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
     target = _require_checkout(kit, pin, opts)
-    state.require_stack_branch(target, pin)
-    return mutate.report(
+    require_stack_branch(target, pin)
+    return report.report(
         kit,
         pin,
-        env.ensure_env(kit),
+        venv.ensure_env(kit),
         target.repo,
         target.base,
         full=opts.upstream_full,
@@ -140,7 +159,7 @@ def cmd_mutation_report(kit: Kit, pin: Pin, opts: Options, args: argparse.Namesp
 
 
 def cmd_test(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> int:
-    return testrun.test(
+    return test.test(
         kit,
         pin,
         fast=args.fast,

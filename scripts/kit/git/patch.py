@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kit.git.index import Index, scratch_index
 from kit.git.run import KIT, Identity, commit_env, run
+from kit.log import KitError
 
 # `git am`'s flags for every patch the kit commits: a 3-way merge where the patch does not
 # apply as it stands; the commit dated as the patch (so its hash depends on the patch only).
@@ -138,6 +139,16 @@ def am_all(work: Path, patches: Iterable[Path], who: Who = Who()) -> Failure | N
         if failure := am(work, patch, who):
             return failure
     return None
+
+
+def commit_patches(work: Path, patches: Iterable[Path], what: str) -> None:
+    """`am` each of ``patches`` in a scratch worktree as the kit, for a proof (``what`` names it).
+
+    Raises:
+        KitError: Naming the patch that does not apply, and why.
+    """
+    if failure := am_all(work, patches):
+        raise KitError(f"{what}: {failure.patch.name} does not apply: {failure.detail}")
 
 
 def _apply(index: Index, *args: str) -> subprocess.CompletedProcess[str]:
