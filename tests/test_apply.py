@@ -142,7 +142,7 @@ def test_edited_series_is_reapplied_when_checkout_is_the_kits(upstream):
     assert proc.returncode == 0, proc.stderr
     assert "re-applying" in proc.stdout
     assert "assert 2 + 2 == 4" in (upstream.checkout / "tests/test_new.py").read_text()
-    assert git(upstream.checkout, "rev-parse", "refs/flowjax-kit/previous") == old
+    assert git(upstream.checkout, "rev-parse", "refs/flowjax-kit/previous/reparameterized-gradients") == old
 
 
 def test_failing_patch_stops_at_last_good(upstream):

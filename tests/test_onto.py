@@ -114,7 +114,9 @@ def test_moving_the_stack_from_the_release_to_main(upstream, clone):
     assert proc.returncode == 0, proc.stderr
     assert f"moving {BRANCH} onto main at" in proc.stdout
     assert git(clone, "merge-base", BRANCH, "main") == git(clone, "rev-parse", "main")
-    assert git(clone, "rev-parse", "refs/flowjax-kit/previous") == old  # the old tip is kept
+    assert (
+        git(clone, "rev-parse", "refs/flowjax-kit/previous/reparameterized-gradients") == old
+    )  # the old tip is kept
 
 
 def test_a_branch_with_your_commits_is_not_moved(upstream, clone):

@@ -200,6 +200,7 @@ def test_pr_will_not_overwrite_a_branch_with_your_commits(upstream):
     assert "branch add-tests in" in line
     assert "has commits the kit did not write" in line
     assert git(repo, "rev-parse", "add-tests") == mine
+    assert not (upstream.kit / "build/pr").exists()  # refused before anything was written
     # A branch the kit wrote (by `make apply PR=` or `make pr`) is rewritten.
     git(repo, "branch", "-D", "add-tests")
     assert run(upstream, "apply", PR="tests").returncode == 0

@@ -16,6 +16,7 @@ from kit.checkout.target import (
     require_target,
 )
 from kit.envs import ci, venv
+from kit.git import run as git
 from kit.log import KitError, info
 from kit.mutation import report
 from kit.ops import apply, bump
@@ -65,7 +66,7 @@ def cmd_refresh(kit: Kit, pin: Pin, opts: Options, args: argparse.Namespace) -> 
     require_on_base(target)
     commits = len(commits_above(target.repo, target.base, "HEAD"))
     done = refresh(kit, pin, target.repo, target.base, one.name if one else None)
-    state.record_applied(target.repo, branch)
+    state.record_applied(target.repo, branch, git.out(target.repo, "rev-parse", branch), "refresh: exported")
     if target.mode == "clone":
         state.record_base(target.repo, target.base_name)
     stack = load_stack(kit.patches, pin.branch)

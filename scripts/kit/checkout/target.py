@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit.checkout.state import BASE_KEY, MODE_KEY, VERSION_KEY
+from kit.checkout import state
 from kit.git import run as git
 from kit.git.index import scratch_index
 from kit.git.patch import Failure, apply_to_index
@@ -89,7 +89,7 @@ def kind(kit: Kit) -> str | None:
         return None
     if not git.is_repo(repo):
         raise KitError(f"{repo} exists and is not a git repository; not touching it")
-    return "sdist" if git.get_config(repo, MODE_KEY) == "sdist" else "clone"
+    return "sdist" if state.mode(repo) == "sdist" else "clone"
 
 
 def sdist_history_note(pin: Pin) -> str:
@@ -114,7 +114,7 @@ def resolve_target(kit: Kit, pin: Pin, ref: str | None = None, branch: str | Non
         return None
     repo, branch = kit.checkout, branch or pin.branch
     if mode == "sdist":
-        version = git.get_config(repo, VERSION_KEY)
+        version = state.version(repo)
         if version != pin.version:
             raise KitError(
                 f"{repo} holds FlowJAX {version} but the pin is {pin.version}: "
@@ -129,7 +129,7 @@ def resolve_target(kit: Kit, pin: Pin, ref: str | None = None, branch: str | Non
         if base is None:
             raise KitError(f"{repo}: base tag {pin.base_tag} is missing; FORCE=1 rebuilds it")
         return Target(repo, base, pin.base_tag, branch, "sdist")
-    name = ref or git.get_config(repo, BASE_KEY) or pin.tag
+    name = ref or state.base(repo) or pin.tag
     base = git.rev(repo, name)
     if base is None:
         raise KitError(

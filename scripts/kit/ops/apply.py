@@ -7,7 +7,6 @@ from pathlib import Path
 
 from kit.checkout import state
 from kit.checkout.sdist import backup_name, create_from_sdist
-from kit.checkout.state import last_applied, mark, record_applied
 from kit.checkout.target import (
     Target,
     commits_above,
@@ -29,8 +28,6 @@ from kit.series.patch import Patch
 from kit.series.pin import Pin
 from kit.series.stack import Stack, load_stack
 
-PREVIOUS_REF = "refs/flowjax-kit/previous"
-
 
 def _enter_branch(target: Target) -> None:
     """Check out the target's branch (the work tree is clean); create it from the base if new."""
@@ -45,7 +42,7 @@ def _enter_branch(target: Target) -> None:
         git.run(repo, "switch", "--quiet", branch)
         info(f"switched to {branch} (you were on {current or 'a detached HEAD'})")
     if target.mode == "clone":
-        mark(repo, "clone", target.base_name)
+        state.mark(repo, "clone", target.base_name)
 
 
 def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
@@ -77,8 +74,10 @@ def force_aside(kit: Kit, branch: str) -> None:
 
 
 def _restart(target: Target, head: str) -> None:
-    """Point the branch back at the base, keeping the old tip under PREVIOUS_REF."""
-    git.run(target.repo, "update-ref", PREVIOUS_REF, head)
+    """Point the branch back at the base, keeping the old tip at ``refs/flowjax-kit/previous/<branch>``."""
+    state.keep_previous(
+        target.repo, target.branch, head, f"apply: the tip before re-applying on {target.base_name}"
+    )
     git.run(target.repo, "switch", "--quiet", "--force-create", target.branch, target.base)
 
 
@@ -169,7 +168,7 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
     if target.mode == "clone":
         preflight(target, stack, patches, pr)
     tip = git.rev(repo, f"refs/heads/{branch}")
-    ours = tip is not None and tip == last_applied(repo, branch)
+    ours = tip is not None and tip == state.applied(repo, branch)
     restart, start = None, 0
     if tip is None:
         pass
@@ -180,7 +179,7 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
                 f"the kit did not write: rename it (`git -C {repo} branch -m {branch} <new name>`), "
                 f"or {force_effect(target)}"
             )
-        restart = f"moving {branch} onto {target.describe()} (the old tip is {PREVIOUS_REF})"
+        restart = f"moving {branch} onto {target.describe()} (the old tip is {state.PREVIOUS}{branch})"
     elif foreign := foreign_commits(target, patches, tip):
         if not ours:
             raise not_series_error(target, foreign)
@@ -199,7 +198,7 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
         state.record_base(repo, target.base_name)
     if start == len(patches):
         info(f"already applied: {what} on {target.branch}; nothing changed")
-        record_applied(repo, branch)
+        state.record_applied(repo, branch, git.out(repo, "rev-parse", branch), f"apply: {what}")
         return
     last_good = patches[start - 1].name if start else target.base_name
     with step(f"apply {len(patches) - start} patch(es) to {repo}"):
@@ -207,7 +206,9 @@ def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr
             _apply_one(target, patch, last_good)
             info(f"  applied {patch.name}")
             last_good = patch.name
-    record_applied(repo, branch)
+    state.record_applied(
+        repo, branch, git.out(repo, "rev-parse", branch), f"apply: {what} on {target.base_name}"
+    )
     nxt = (
         "`make test-fast` or `make test` proves it; `make refresh` exports a commit made here; "
         "`make apply` returns to the whole stack"

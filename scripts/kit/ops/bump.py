@@ -20,10 +20,10 @@ from kit.series.pin import Pin, load_pin, set_pin
 def _move_old_checkout(kit: Kit, pin: Pin) -> None:
     """Move the kit's checkout of the old pin aside, if it holds nothing but the series."""
     repo = kit.checkout
-    if not repo.exists() or git.get_config(repo, "flowjax-kit.mode") != "sdist":
+    if not repo.exists() or state.mode(repo) != "sdist":
         return  # nothing there, or a user's clone: the series branch is re-applied in place
     require_clean(repo, "commit and `make refresh` first")
-    if git.out(repo, "rev-parse", "HEAD") != state.last_applied(repo, pin.branch):
+    if git.out(repo, "rev-parse", "HEAD") != state.applied(repo, pin.branch):
         raise KitError(f"{repo} has commits not exported to patches/: run `make refresh` first")
     aside = repo.with_name(f"{repo.name}-{pin.version}")
     if aside.exists():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kit.checkout.state import applied_key
+from kit.checkout import state
 from kit.checkout.target import uncommitted
+from kit.git import refs
 from kit.git import run as git
 from kit.git.patch import Who, am_all
 from kit.git.run import Identity
@@ -24,27 +25,32 @@ def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str,
         return git.out(work, "rev-parse", "HEAD")
 
 
-def write_branch(repo: Path, branch: str, tip: str) -> None:
-    """Point ``branch`` at ``tip``, if it is new or holds only what the kit last put there.
+def check_branch(repo: Path, branch: str) -> str | None:
+    """The tip of ``branch`` now (None: there is none), if `make pr` may move it.
+
+    It may when the branch is new, or holds only what the kit last put there.
 
     Raises:
-        KitError: If the branch holds other commits (yours): nothing is overwritten.
+        KitError: If the branch holds other commits (yours), or is checked out with local changes.
     """
     old = git.rev(repo, f"refs/heads/{branch}")
-    if old is not None and old != git.get_config(repo, applied_key(branch)):
+    if old is not None and old != state.applied(repo, branch):
         raise KitError(
             f"branch {branch} in {repo} has commits the kit did not write; rename it or "
             f"`make refresh` them first, `make pr` will not overwrite it"
         )
+    if git.current_branch(repo) == branch and uncommitted(repo):
+        raise KitError(f"{branch} is checked out in {repo} with local changes; commit or stash them first")
+    return old
+
+
+def write_branch(repo: Path, branch: str, tip: str, old: str | None, reason: str) -> None:
+    """Point ``branch`` (checked by `check_branch`, then at ``old``) at ``tip``; record it as the kit's."""
     if git.current_branch(repo) == branch:
-        if uncommitted(repo):
-            raise KitError(
-                f"{branch} is checked out in {repo} with local changes; commit or stash them first"
-            )
         git.run(repo, "reset", "--quiet", "--keep", tip)
     else:
-        git.run(repo, "branch", "--force", branch, tip)
-    git.run(repo, "config", "--local", applied_key(branch), tip)
+        refs.update(repo, f"refs/heads/{branch}", tip, old, f"flowjax-kit: {reason}")
+    state.record_applied(repo, branch, tip, reason)
 
 
 def diff_size(repo: Path, start: str, tip: str) -> tuple[int, int, int]:
