@@ -292,3 +292,28 @@ def test_unwritable_checkout_path_is_one_line(upstream: Upstream, tmp_path: Path
     blocker.write_text("")
     line = error_line(upstream.kit_run("apply", FLOWJAX_DIR=str(blocker / "flowjax")))
     assert str(blocker) in line
+
+
+def test_force_verifies_the_sdist_before_it_moves_the_checkout(upstream: Upstream):
+    assert upstream.kit_run("apply").returncode == 0
+    head = upstream.head()
+    cached = upstream.cache / "flowjax-1.0.0.tar.gz"
+    cached.write_bytes(b"not the release")
+    line = error_line(upstream.kit_run("apply", FORCE="1"))
+    assert f"sha256 mismatch for {cached}" in line
+    assert upstream.head() == head
+    assert leftovers(upstream) == ["flowjax"]  # no backup: the checkout was not moved
+
+
+def test_dry_run_in_a_clone_names_the_branch_force_would_rename(upstream: Upstream, clone: Path):
+    assert upstream.kit_run("apply").returncode == 0
+    before = git(clone, "for-each-ref", "--format=%(refname) %(objectname)")
+    proc = upstream.kit_run("apply", FORCE="1", DRY_RUN="1", UPSTREAM_REF="main")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "kit: plan: rename branch reparameterized-gradients to backup/reparameterized-gradients-backup-"
+        in (proc.stdout)
+    )
+    assert "kit: plan: create branch reparameterized-gradients from main\n" in proc.stdout
+    assert proc.stdout.endswith("kit: DRY_RUN=1: the plan above was not carried out\n")
+    assert git(clone, "for-each-ref", "--format=%(refname) %(objectname)") == before

@@ -143,3 +143,25 @@ def test_pr_in_a_clone(upstream: Upstream):
         s.parts.append(f"$ cat build/pr/{name}/PR_BODY.md\n{body}")
     assert DOC_BLOCK.splitlines()[0] in (upstream.checkout / "docs/getting_started.rst").read_text()
     check(s, "pr")
+
+
+def test_dry_run_prints_the_plan_and_moves_nothing(upstream: Upstream):
+    s = Session(upstream)
+    assert s.make("apply", DRY_RUN="1") == 0
+    assert not upstream.checkout.exists()
+    assert s.make("apply") == 0
+    assert s.make("bump", DRY_RUN="1", VERSION="1.1.0") == 0
+    assert "1.0.0" in (upstream.kit / "upstream.toml").read_text()
+    assert not (upstream.kit / "known-sdists.toml").exists()
+    rst = upstream.checkout / "docs/getting_started.rst"
+    rst.write_text(rst.read_text().replace("Some words.", "Better words."))
+    git(upstream.checkout, "commit", "-q", "-a", "--amend", "--no-edit")
+    s.note("edit docs/getting_started.rst; git commit -a --amend --no-edit")
+    before = {p.name: p.read_bytes() for p in (upstream.kit / "patches").iterdir()}
+    assert s.make("refresh", DRY_RUN="1") == 0
+    assert {p.name: p.read_bytes() for p in (upstream.kit / "patches").iterdir()} == before
+    head = upstream.head()
+    assert s.make("apply", DRY_RUN="1", FORCE="1") == 0
+    assert upstream.head() == head
+    assert not [p for p in upstream.checkout.parent.iterdir() if "backup" in p.name]
+    check(s, "dry-run")

@@ -20,14 +20,23 @@ from kit.series.pin import Pin
 EXCLUDES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/", "*.egg-info/", "docs/_build/")
 
 
-def create_from_sdist(kit: Kit, pin: Pin) -> None:
-    """Fetch, verify and unpack the sdist into `kit.checkout` as a git repo with a base commit.
+def verified_sdist(kit: Kit, pin: Pin) -> Path:
+    """The pinned sdist, fetched into the cache (on first use) and its sha256 verified.
+
+    Raises:
+        KitError: If it cannot be fetched or its hash is not the pin's.
+    """
+    sdist = fetch_sdist(kit.index_url, pin.package, pin.version, kit.cache)
+    verify(sdist, pin.sha256)
+    return sdist
+
+
+def create_from_sdist(kit: Kit, pin: Pin, sdist: Path) -> None:
+    """Unpack the verified ``sdist`` into `kit.checkout` as a git repo with a base commit.
 
     The tree is built in a temporary sibling directory and moved into place only when the
     base commit and tag exist, so a failure leaves no half-made checkout.
     """
-    sdist = fetch_sdist(kit.index_url, pin.package, pin.version, kit.cache)
-    verify(sdist, pin.sha256)
     dest = kit.checkout
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
@@ -55,6 +64,11 @@ def create_from_sdist(kit: Kit, pin: Pin) -> None:
             repo.replace(dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_aside(checkout: Path, aside: Path) -> None:
+    """Move a whole checkout (every branch, every edit) to ``aside``; nothing is deleted."""
+    checkout.replace(aside)
 
 
 def backup_name(base: Path | str) -> str:

@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from kit.checkout.target import Target, require_stack_branch
+from kit.checkout.target import Target, require_stack_branch, require_target
 from kit.envs.interpreters import Interpreter, find, pick
 from kit.envs.venv import ensure_env, install_editable, link_pandoc, uv, uv_env
 from kit.evidence.stamps import read_stamp, series_digest, write_result
@@ -404,3 +404,9 @@ def matrix(kit: Kit, pin: Pin, target: Target, names: list[str], opts: Options) 
     for problem in bad:
         info(f"envs: {problem}")
     return 1 if bad else 0
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make envs` (``ENVS=`` a subset, ``KIT_PYTHONS=`` the interpreters)."""
+    names = list(opts.envs) or list(ENVS)
+    return matrix(kit, pin, require_target(kit, pin, opts.upstream_ref), names, opts)

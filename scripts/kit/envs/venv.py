@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from kit.log import KitError, info, step
-from kit.options import child_env
+from kit.options import Options, child_env
 from kit.paths import Kit
+from kit.series.pin import Pin
 
 UV_REQUIREMENTS = Path(__file__).with_name("uv-requirements.txt")  # version and hashes
 PYTHON = "3.11"
@@ -170,3 +171,10 @@ def editable_command(uv_bin: str, python: Path, checkout: Path, *, isolated: boo
         "--editable",
         str(checkout),
     ]
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make env`: create or update `.venv`; print its python and the time spent in uv."""
+    python = ensure_env(kit)
+    info(f"python: {python} ({tool_seconds():.3f}s in uv)")
+    return 0

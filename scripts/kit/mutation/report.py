@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kit.checkout.target import require_stack_branch, require_target
+from kit.envs.venv import ensure_env
 from kit.evidence.stamps import series_digest, write_result
 from kit.log import KitError, info
 from kit.mutation.catalogue import CATALOGUE, Mutation
-from kit.options import child_env
+from kit.options import Options, child_env
 from kit.paths import Kit
 from kit.proof import selection
 from kit.proof.pytest import sentinel_args
@@ -272,3 +274,13 @@ def _markdown(
     for mutation, values, new, kit_cell, upstream, _ in rows:
         lines.append(f"| `{mutation.name}` | {mutation.what} | {values} | {new} | {kit_cell} | {upstream} |")
     return "\n".join(lines) + "\n"
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make mutation-report` (``MUTATIONS=``, ``MUTATION_UPSTREAM=full``), on the stack branch."""
+    target = require_target(kit, pin, opts.upstream_ref)
+    require_stack_branch(target, pin)
+    python = ensure_env(kit)
+    return report(
+        kit, pin, python, target.repo, target.base, full=opts.upstream_full, names=list(opts.mutations)
+    )

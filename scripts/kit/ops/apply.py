@@ -1,12 +1,19 @@
-"""`make apply`: bring a checkout to base + series, idempotently and without losing work."""
+"""`make apply`: bring a checkout to base + series, idempotently and without losing work.
+
+Plan, then execute: `plan_apply` makes every check (the series, the sdist's hash, local
+edits, commits that are not the series, conflicts with the base) and returns a frozen
+`ApplyPlan` without moving anything; `execute` is the only step that moves the checkout,
+its branches or the kit's records. ``DRY_RUN=1`` prints the plan, one line a step, and stops.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from kit.checkout import state
-from kit.checkout.sdist import backup_name, create_from_sdist
+from kit.checkout.sdist import backup_name, create_from_sdist, move_aside, verified_sdist
 from kit.checkout.target import (
     Target,
     commits_above,
@@ -20,8 +27,9 @@ from kit.checkout.target import (
 from kit.git import run as git
 from kit.git.index import scratch_index
 from kit.git.patch import am
-from kit.log import KitError, info, step, warn
+from kit.log import KitError, info, show_plan, step, warn
 from kit.ops import onto
+from kit.options import Options
 from kit.paths import Kit
 from kit.series.drift import drift
 from kit.series.patch import Patch
@@ -29,56 +37,288 @@ from kit.series.pin import Pin
 from kit.series.stack import Stack, load_stack
 
 
-def _enter_branch(target: Target) -> None:
-    """Check out the target's branch (the work tree is clean); create it from the base if new."""
-    repo, branch = target.repo, target.branch
+@dataclass(frozen=True)
+class Aside:
+    """``FORCE=1``: what is moved out of the way first; nothing is deleted.
+
+    Attributes:
+        checkout: The kit's sdist checkout, moved whole to ``to`` (else a clone's branch).
+        name: The branch renamed (a clone), or the checkout's path.
+        to: The backup path or branch name.
+        detach: The branch is checked out: HEAD is detached before it is renamed.
+    """
+
+    checkout: bool
+    name: str
+    to: str
+    detach: bool = False
+
+    def line(self) -> str:
+        if self.checkout:
+            return f"FORCE: moved the old checkout to {self.to}"
+        return f"FORCE: renamed branch {self.name} to {self.to}"
+
+    def step(self) -> str:
+        if self.checkout:
+            return f"move the old checkout to {self.to}"
+        return f"rename branch {self.name} to {self.to}"
+
+
+@dataclass(frozen=True)
+class ApplyPlan:
+    """What `make apply` will do, every check made.
+
+    Attributes:
+        kit: The kit's paths (``kit.checkout`` is the repository).
+        pin: The pin.
+        mode: ``sdist`` (the kit's checkout) or ``clone``.
+        branch: The branch the patches go on (the stack's, or one PR's).
+        pr: The PR asked for (``PR=``), or None for the whole stack.
+        patches: The patches that belong on the branch, in order.
+        base_name: The base as named (``upstream/<version>``, ``v1.2.3``, ``main``).
+        base: The base commit; None when the checkout is made from ``sdist`` first.
+        aside: What ``FORCE=1`` moves out of the way first.
+        sdist: The verified sdist to make the checkout from (None: it exists).
+        current: The branch checked out when the patches go on (after ``aside``).
+        new_branch: Whether ``branch`` is created from the base.
+        note: A warning printed after switching (commits left on the branch being left).
+        restart: Why the branch is rebuilt from the base (its old tip kept); None if it is not.
+        old_tip: The tip kept when the branch is rebuilt.
+        start: How many of ``patches`` the branch already holds.
+    """
+
+    kit: Kit
+    pin: Pin
+    mode: str
+    branch: str
+    pr: str | None
+    patches: tuple[Patch, ...]
+    base_name: str
+    base: str | None
+    aside: Aside | None = None
+    sdist: Path | None = None
+    current: str | None = None
+    new_branch: bool = False
+    note: str | None = None
+    restart: str | None = None
+    old_tip: str | None = None
+    start: int = 0
+
+    @property
+    def what(self) -> str:
+        n = len(self.patches)
+        return f"PR {self.pr} ({n} patch(es) with its dependencies)" if self.pr else f"{n} patch(es)"
+
+    def steps(self) -> list[str]:
+        """One line per step that `execute` takes."""
+        repo, branch = self.kit.checkout, self.branch
+        lines = [self.aside.step()] if self.aside else []
+        if self.sdist is not None:
+            lines.append(f"make {repo} from {self.sdist.name}, its base commit tagged {self.base_name}")
+        if self.current != branch:
+            lines.append(
+                f"create branch {branch} from {self.base_name}" if self.new_branch else f"switch to {branch}"
+            )
+        if self.restart:
+            lines.append(f"{self.restart}: start {branch} again from {self.base_name}")
+        lines += [f"apply {p.name}" for p in self.patches[self.start :]]
+        if self.start == len(self.patches):
+            lines.append(f"nothing to apply: {self.what} already on {branch}")
+        lines.append(f"record {branch}'s tip as the kit's ({state.APPLIED}{branch})")
+        return lines
+
+
+def plan_apply(
+    kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr: str | None = None
+) -> ApplyPlan:
+    """Check everything `make apply` needs and say what it will do; nothing moves.
+
+    The whole stack goes on the series branch; one PR goes on that PR's branch. The
+    checkout is made from the sdist when absent (or, with ``force``, moved aside first). In a
+    user's clone the base is ``ref`` (a tag, a branch such as ``main``, a commit); each PR is
+    first tried alone onto it. The target branch is judged where it is, before it is checked out.
+
+    Raises:
+        KitError: On bad input, local work in the way, a sdist that does not verify, or a
+            conflict with the base: the refusals, all of them before anything moves.
+    """
+    stack = load_stack(kit.patches, pin.branch)
+    patches = tuple(stack.patches if pr is None else stack.patches_for(pr))
+    branch = pin.branch if pr is None else stack.get(pr).branch
+    mode = kind(kit)  # a FLOWJAX_DIR that does not exist is refused before anything happens
+    warn_drift(kit, pin)
+    aside = _aside(kit, mode, branch) if force else None
+    if mode is None or (aside and aside.checkout):
+        # A fresh checkout: made from the verified sdist, on the stack branch at the base.
+        sdist = verified_sdist(kit, pin)
+        current = pin.branch
+        return ApplyPlan(
+            kit,
+            pin,
+            "sdist",
+            branch,
+            pr,
+            patches,
+            pin.base_tag,
+            None,
+            aside,
+            sdist,
+            current,
+            branch != current,
+        )
+    target = resolve_target(kit, pin, ref)
+    assert target is not None
+    target = dataclasses.replace(target, branch=branch)
+    repo = target.repo
+    branches = {pin.branch: stack.patches} | (
+        {one.branch: stack.patches_for(one.name) for one in stack.prs} if len(stack.prs) > 1 else {}
+    )
     current = git.current_branch(repo)
-    if current == branch:
-        return
-    if git.rev(repo, f"refs/heads/{branch}") is None:
-        git.run(repo, "switch", "--quiet", "--create", branch, target.base)
-        info(f"created branch {branch} from {target.base_name} (you were on {current or 'a detached HEAD'})")
-    else:
-        git.run(repo, "switch", "--quiet", branch)
-        info(f"switched to {branch} (you were on {current or 'a detached HEAD'})")
+    require_clean(
+        repo,
+        (
+            "commit them and run `make refresh`, or stash them"
+            if current in branches
+            else "commit or stash them"
+        )
+        + "; `make apply` will not overwrite them",
+    )
     if target.mode == "clone":
-        state.mark(repo, "clone", target.base_name)
+        preflight(target, stack, list(patches), pr)
+    if aside and aside.detach:
+        current = None
+    tip = None if aside else git.rev(repo, f"refs/heads/{branch}")
+    ours = tip is not None and tip == state.applied(repo, branch)
+    restart, start = None, 0
+    if tip is None:
+        pass
+    elif not git.is_ancestor(repo, target.base, tip):
+        if not ours:
+            raise KitError(
+                f"{repo}: branch {branch} does not start from {target.base_name} and holds commits "
+                f"the kit did not write: rename it (`git -C {repo} branch -m {branch} <new name>`), "
+                f"or {force_effect(target)}"
+            )
+        restart = f"moving {branch} onto {target.describe()} (the old tip is {state.PREVIOUS}{branch})"
+    elif foreign := foreign_commits(target, list(patches), tip):
+        if not ours:
+            raise not_series_error(target, foreign)
+        restart = f"the series changed since the last apply; re-applying it on {target.base_name}"
+    else:
+        start = len(commits_above(repo, target.base, tip))
+    return ApplyPlan(
+        kit,
+        pin,
+        target.mode,
+        branch,
+        pr,
+        patches,
+        target.base_name,
+        target.base,
+        aside,
+        None,
+        current,
+        tip is None,
+        unexported_note(target, branches, current),
+        restart,
+        tip if restart else None,
+        start,
+    )
 
 
-def _apply_one(target: Target, patch: Patch, last_good: str) -> None:
-    if failure := am(target.repo, patch.path):
-        raise KitError(f"{patch.name} does not apply: {failure.detail}; checkout left at {last_good}")
+def _aside(kit: Kit, mode: str | None, branch: str) -> Aside | None:
+    """What ``FORCE=1`` moves out of the way: the kit's whole checkout, or a clone's branch.
 
-
-def force_aside(kit: Kit, branch: str) -> None:
-    """Move ``branch`` (or an sdist checkout) out of the way without deleting anything."""
-    target = kind(kit)
-    if target is None:
-        return
-    if target == "sdist":
-        aside = Path(backup_name(kit.checkout))
-        kit.checkout.replace(aside)
-        info(f"FORCE: moved the old checkout to {aside}")
-        return
+    Raises:
+        KitError: If a clone has uncommitted changes (FORCE keeps branches, not edits).
+    """
+    if mode is None:
+        return None
+    if mode == "sdist":
+        return Aside(True, str(kit.checkout), backup_name(kit.checkout))
     repo = kit.checkout
     if git.dirty(repo):
         raise KitError(
             f"{repo} has uncommitted changes; commit or stash them first (FORCE keeps branches, not edits)"
         )
-    if git.rev(repo, f"refs/heads/{branch}") is not None:
-        backup = backup_name(f"backup/{branch}")
-        if git.current_branch(repo) == branch:
-            git.run(repo, "switch", "--quiet", "--detach")
-        git.run(repo, "branch", "-m", branch, backup)
-        info(f"FORCE: renamed branch {branch} to {backup}")
+    if git.rev(repo, f"refs/heads/{branch}") is None:
+        return None
+    return Aside(False, branch, backup_name(f"backup/{branch}"), git.current_branch(repo) == branch)
 
 
-def _restart(target: Target, head: str) -> None:
-    """Point the branch back at the base, keeping the old tip at ``refs/flowjax-kit/previous/<branch>``."""
-    state.keep_previous(
-        target.repo, target.branch, head, f"apply: the tip before re-applying on {target.base_name}"
+def execute(plan: ApplyPlan) -> None:
+    """Do what ``plan`` says: the one step of `make apply` that moves anything.
+
+    Raises:
+        KitError: If a patch does not apply (the checkout is left at the last one that did).
+    """
+    kit, repo, branch = plan.kit, plan.kit.checkout, plan.branch
+    if plan.aside:
+        if plan.aside.checkout:
+            move_aside(repo, Path(plan.aside.to))
+        else:
+            if plan.aside.detach:
+                git.run(repo, "switch", "--quiet", "--detach")
+            git.run(repo, "branch", "-m", plan.aside.name, plan.aside.to)
+        info(plan.aside.line())
+    if plan.sdist is not None:
+        create_from_sdist(kit, plan.pin, plan.sdist)
+    base = plan.base or git.out(repo, "rev-parse", f"{plan.base_name}^{{commit}}")
+    if plan.current != branch:
+        was = plan.current or "a detached HEAD"
+        if plan.new_branch:
+            git.run(repo, "switch", "--quiet", "--create", branch, base)
+            info(f"created branch {branch} from {plan.base_name} (you were on {was})")
+        else:
+            git.run(repo, "switch", "--quiet", branch)
+            info(f"switched to {branch} (you were on {was})")
+        if plan.mode == "clone":
+            state.mark(repo, "clone", plan.base_name)
+    if plan.note:
+        warn(plan.note)
+    if plan.restart:
+        info(plan.restart)
+        reason = f"apply: the tip before re-applying on {plan.base_name}"
+        state.keep_previous(repo, branch, plan.old_tip or git.out(repo, "rev-parse", "HEAD"), reason)
+        git.run(repo, "switch", "--quiet", "--force-create", branch, base)
+    if plan.mode == "clone":
+        state.record_base(repo, plan.base_name)
+    patches = plan.patches
+    if plan.start == len(patches):
+        info(f"already applied: {plan.what} on {branch}; nothing changed")
+        state.record_applied(repo, branch, git.out(repo, "rev-parse", branch), f"apply: {plan.what}")
+        return
+    last_good = patches[plan.start - 1].name if plan.start else plan.base_name
+    with step(f"apply {len(patches) - plan.start} patch(es) to {repo}"):
+        for patch in patches[plan.start :]:
+            if failure := am(repo, patch.path):
+                raise KitError(f"{patch.name} does not apply: {failure.detail}; checkout left at {last_good}")
+            info(f"  applied {patch.name}")
+            last_good = patch.name
+    tip = git.out(repo, "rev-parse", branch)
+    state.record_applied(repo, branch, tip, f"apply: {plan.what} on {plan.base_name}")
+    nxt = (
+        "`make test-fast` or `make test` proves it; `make refresh` exports a commit made here; "
+        "`make apply` returns to the whole stack"
+        if plan.pr
+        else "`make test`"
     )
-    git.run(target.repo, "switch", "--quiet", "--force-create", target.branch, target.base)
+    info(f"checkout {repo}, branch {branch}: {plan.what} on {plan.base_name}. Next: {nxt}")
+
+
+def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr: str | None = None) -> None:
+    """Plan and execute `make apply` (for `make bump` and `make matrix`)."""
+    execute(plan_apply(kit, pin, ref=ref, force=force, pr=pr))
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make apply` (``PR=``, ``FORCE=1``, ``UPSTREAM_REF=``, ``DRY_RUN=1``)."""
+    plan = plan_apply(kit, pin, ref=opts.upstream_ref, force=opts.force, pr=opts.pr)
+    if opts.dry_run:
+        show_plan(plan.steps())
+    else:
+        execute(plan)
+    return 0
 
 
 def preflight(target: Target, stack: Stack, patches: list[Patch], pr: str | None) -> None:
@@ -105,10 +345,9 @@ def preflight(target: Target, stack: Stack, patches: list[Patch], pr: str | None
         )
 
 
-def unexported_note(target: Target, branches: dict[str, list[Patch]]) -> str | None:
-    """A line when the branch being left (the stack's or a PR's) holds commits not in patches/."""
+def unexported_note(target: Target, branches: dict[str, list[Patch]], current: str | None) -> str | None:
+    """A line when the branch being left (``current``: the stack's or a PR's) holds commits not in patches/."""
     repo = target.repo
-    current = git.current_branch(repo)
     if current is None or current == target.branch or current not in branches:
         return None
     if not foreign_commits(target, branches[current], "HEAD"):
@@ -128,91 +367,3 @@ def warn_drift(kit: Kit, pin: Pin) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more; `make drift` lists them)" if len(problems) > 1 else ""
         warn(f"{problems[0]}{more}; the checkout gets the patch, not the source")
-
-
-def apply(kit: Kit, pin: Pin, *, ref: str | None = None, force: bool = False, pr: str | None = None) -> None:
-    """Apply the stack (or PR ``pr`` and what it depends on) to `kit.checkout`.
-
-    The whole stack goes on the series branch; one PR goes on that PR's branch. The
-    checkout is created from the sdist when absent. In a user's clone the base is ``ref``
-    (a tag, a branch such as ``main``, a commit); each PR is first tried alone onto it.
-    Every refusal comes before anything of the user's moves: the target branch is judged
-    where it is, before it is checked out.
-
-    Raises:
-        KitError: On bad input, local work in the way, or a patch that does not apply.
-    """
-    stack = load_stack(kit.patches, pin.branch)
-    patches = stack.patches if pr is None else stack.patches_for(pr)
-    branch = pin.branch if pr is None else stack.get(pr).branch
-    kind(kit)  # a FLOWJAX_DIR that does not exist is refused before anything happens
-    warn_drift(kit, pin)
-    if force:
-        force_aside(kit, branch)
-    target = resolve_target(kit, pin, ref)
-    if target is None:
-        create_from_sdist(kit, pin)
-        target = resolve_target(kit, pin, ref)
-        assert target is not None
-    target = dataclasses.replace(target, branch=branch)
-    repo = target.repo
-    branches = {pin.branch: stack.patches} | (
-        {one.branch: stack.patches_for(one.name) for one in stack.prs} if len(stack.prs) > 1 else {}
-    )
-    here = git.current_branch(repo) in branches
-    require_clean(
-        repo,
-        ("commit them and run `make refresh`, or stash them" if here else "commit or stash them")
-        + "; `make apply` will not overwrite them",
-    )
-    if target.mode == "clone":
-        preflight(target, stack, patches, pr)
-    tip = git.rev(repo, f"refs/heads/{branch}")
-    ours = tip is not None and tip == state.applied(repo, branch)
-    restart, start = None, 0
-    if tip is None:
-        pass
-    elif git.run(repo, "merge-base", "--is-ancestor", target.base, tip, check=False).returncode:
-        if not ours:
-            raise KitError(
-                f"{repo}: branch {branch} does not start from {target.base_name} and holds commits "
-                f"the kit did not write: rename it (`git -C {repo} branch -m {branch} <new name>`), "
-                f"or {force_effect(target)}"
-            )
-        restart = f"moving {branch} onto {target.describe()} (the old tip is {state.PREVIOUS}{branch})"
-    elif foreign := foreign_commits(target, patches, tip):
-        if not ours:
-            raise not_series_error(target, foreign)
-        restart = f"the series changed since the last apply; re-applying it on {target.base_name}"
-    else:
-        start = len(commits_above(repo, target.base, tip))
-    note = unexported_note(target, branches)
-    _enter_branch(target)
-    if note:
-        warn(note)
-    if restart:
-        info(restart)
-        _restart(target, tip or "HEAD")
-    what = f"PR {pr} ({len(patches)} patch(es) with its dependencies)" if pr else f"{len(patches)} patch(es)"
-    if target.mode == "clone":
-        state.record_base(repo, target.base_name)
-    if start == len(patches):
-        info(f"already applied: {what} on {target.branch}; nothing changed")
-        state.record_applied(repo, branch, git.out(repo, "rev-parse", branch), f"apply: {what}")
-        return
-    last_good = patches[start - 1].name if start else target.base_name
-    with step(f"apply {len(patches) - start} patch(es) to {repo}"):
-        for patch in patches[start:]:
-            _apply_one(target, patch, last_good)
-            info(f"  applied {patch.name}")
-            last_good = patch.name
-    state.record_applied(
-        repo, branch, git.out(repo, "rev-parse", branch), f"apply: {what} on {target.base_name}"
-    )
-    nxt = (
-        "`make test-fast` or `make test` proves it; `make refresh` exports a commit made here; "
-        "`make apply` returns to the whole stack"
-        if pr
-        else "`make test`"
-    )
-    info(f"checkout {repo}, branch {target.branch}: {what} on {target.base_name}. Next: {nxt}")

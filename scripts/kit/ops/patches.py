@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kit.checkout.target import require_target
 from kit.git import run as git
 from kit.git.patch import am
 from kit.git.worktree import scratch_worktree
-from kit.log import KitError
+from kit.log import KitError, info
 from kit.ops.refresh import export
+from kit.options import Options
 from kit.paths import Kit
 from kit.series.drift import drift
 from kit.series.patch import Patch
@@ -65,3 +67,11 @@ def _put_source(kit: Kit, work: Path, patch: Patch, source: Source) -> None:
 
 def _author_date(repo: Path) -> str:
     return git.out(repo, "log", "-1", "--format=%aI")
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make patches`: rebuild the patches from the sources on the checkout's base."""
+    target = require_target(kit, pin, opts.upstream_ref)
+    regenerate(kit, pin, target.base)
+    info("patches rebuilt from the sources; `make apply` puts them on the checkout")
+    return 0

@@ -3,19 +3,34 @@
 Commits above the base become `patches/` (deterministic `git format-patch`), PRs keep their
 patches (see `series.stack.assign`), every PR is cut again on what it depends on (a restack),
 and each source is copied back from its patch.
+
+Plan, then execute: `plan_refresh` makes every check and cuts the new series in scratch
+worktrees, holding it in memory (`NewSeries`); `execute` is the only step that writes
+`patches/`, the sources and the kit's record of the branch. ``DRY_RUN=1`` prints the plan.
 """
 
 from __future__ import annotations
 
-import shutil
+import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit.checkout import state
+from kit.checkout.target import (
+    Target,
+    branch_pr,
+    commits_above,
+    require_clean,
+    require_on_base,
+    require_target,
+)
+from kit.git import run as git
 from kit.git.format import export as export_patches
 from kit.git.format import patch_id
-from kit.log import KitError, info
+from kit.log import KitError, info, show_plan
 from kit.ops import restack
+from kit.options import Options
 from kit.paths import Kit
 from kit.series.drift import drift
 from kit.series.patch import Patch
@@ -75,34 +90,80 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
     return Cut(files, regrouped, problems)
 
 
-def install_patches(new: list[Path], kit: Kit, pin: Pin, stack: Stack | None = None) -> list[str]:
-    """Make `patches/` hold exactly `new`, listed in `series`; `stack.toml` follows `stack`.
+@dataclass(frozen=True)
+class NewSeries:
+    """A series cut in scratch worktrees, held in memory until it is installed.
+
+    Attributes:
+        files: Each patch file's name and bytes, in series order.
+        stack_text: `stack.toml` as it will be written (None: the kit has no stack.toml).
+        prs: Each PR's name and its patches' names, in stack order.
+        depends: Each PR's name and the names of the PRs it depends on, transitively.
+        problems: The PRs that did not apply where they belong (they keep their patches).
+    """
+
+    files: tuple[tuple[str, bytes], ...]
+    stack_text: str | None
+    prs: tuple[tuple[str, tuple[str, ...]], ...]
+    depends: tuple[tuple[str, tuple[str, ...]], ...]
+    problems: tuple[restack.Problem, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.files]
+
+    def changes(self, kit: Kit) -> list[tuple[str, str]]:
+        """What installing it changes in `patches/`: (``wrote``/``removed``, file name)."""
+        here = kit.patches
+        out = [
+            ("wrote", n)
+            for n, data in self.files
+            if not (here / n).is_file() or (here / n).read_bytes() != data
+        ]
+        out += [("removed", p.name) for p in sorted(here.glob("*.patch")) if p.name not in self.names]
+        series = here / "series"
+        if not series.is_file() or series.read_text() != "".join(f"{n}\n" for n in self.names):
+            out.append(("wrote", "series"))
+        if self.stack_text is not None and (here / STACK_FILE).read_text() != self.stack_text:
+            out.append(("wrote", STACK_FILE))
+        return out
+
+
+def hold(kit: Kit, pin: Pin, new: Cut) -> NewSeries:
+    """``new`` (files in a temporary folder) read into memory."""
+    stack = new.stack or Stack(
+        (PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new.files)),)
+    )
+    return NewSeries(
+        tuple((p.name, p.read_bytes()) for p in new.files),
+        render(new.stack, header_of(kit.patches)) if new.stack is not None else None,
+        tuple((pr.name, tuple(p.name for p in pr.patches)) for pr in stack.prs),
+        tuple((pr.name, tuple(stack.names_in(pr.name))) for pr in stack.prs),
+        tuple(new.problems),
+    )
+
+
+def install(kit: Kit, pin: Pin, new: NewSeries) -> list[str]:
+    """Make `patches/` hold exactly ``new``, listed in `series`, with its `stack.toml`.
 
     Files are rewritten only when their bytes change; patches no longer in the series are
     removed (they stay in the kit's git history).
     """
-    patches_dir = kit.patches
-    names = [p.name for p in new]
-    for p in new:
-        dest = patches_dir / p.name
-        if not dest.is_file() or dest.read_bytes() != p.read_bytes():
-            shutil.copyfile(p, dest)
-            info(f"wrote patches/{p.name}")
-    for old in patches_dir.glob("*.patch"):
-        if old.name not in names:
-            old.unlink()
-            info(f"removed patches/{old.name} (no longer a commit on the branch)")
-    series = patches_dir / "series"
-    if not series.is_file() or series.read_text() != "".join(f"{n}\n" for n in names):
-        write_series(patches_dir, names)
-        info("wrote patches/series")
-    if stack is not None:
-        text = render(stack, header_of(patches_dir))
-        if (patches_dir / STACK_FILE).read_text() != text:
-            (patches_dir / STACK_FILE).write_text(text)
-            info(f"wrote patches/{STACK_FILE}")
-    load_stack(patches_dir, pin.branch)  # series and PRs agree
-    return names
+    here, data = kit.patches, dict(new.files)
+    for action, name in new.changes(kit):
+        if action == "removed":
+            (here / name).unlink()
+            info(f"removed patches/{name} (no longer a commit on the branch)")
+            continue
+        if name == "series":
+            write_series(here, new.names)
+        elif name == STACK_FILE:
+            (here / STACK_FILE).write_text(new.stack_text or "")
+        else:
+            (here / name).write_bytes(data[name])
+        info(f"wrote patches/{name}")
+    load_stack(here, pin.branch)  # series and PRs agree
+    return new.names
 
 
 def export(kit: Kit, pin: Pin, repo: Path, base: str, head: str) -> list[str]:
@@ -112,40 +173,78 @@ def export(kit: Kit, pin: Pin, repo: Path, base: str, head: str) -> list[str]:
         KitError: If a PR does not apply on what it depends on (after writing the rest).
     """
     with tempfile.TemporaryDirectory() as tmp:
-        new = cut(kit, pin, repo, base, head, Path(tmp))
-        names = install_patches(new.files, kit, pin, new.stack)
+        new = hold(kit, pin, cut(kit, pin, repo, base, head, Path(tmp)))
+    names = install(kit, pin, new)
     if new.problems:
         raise KitError("; ".join(p.line for p in new.problems))
     return names
 
 
 @dataclass(frozen=True)
-class Refreshed:
-    """What `make refresh` wrote: the series' names, the patches whose bytes changed, PRs that did not apply."""
+class RefreshPlan:
+    """What `make refresh` will write, every check made.
 
-    names: list[str]
-    changed: list[str]
-    problems: list[restack.Problem]
+    Attributes:
+        kit: The kit's paths.
+        pin: The pin.
+        target: The checkout and its base.
+        pr: The PR whose branch is exported (`make apply PR=`), or None for the whole stack.
+        commits: How many commits above the base are exported.
+        new: The new series.
+        sources: Each source's path in the kit and the text it will hold.
+    """
+
+    kit: Kit
+    pin: Pin
+    target: Target
+    pr: str | None
+    commits: int
+    new: NewSeries
+    sources: tuple[tuple[str, str], ...]
+
+    @property
+    def changed(self) -> list[str]:
+        """The PRs with a patch file that is new or whose bytes change."""
+        names = {n for a, n in self.new.changes(self.kit) if a == "wrote"}
+        return [pr for pr, patches in self.new.prs if names & set(patches)]
+
+    def source_changes(self) -> list[str]:
+        root = self.kit.root
+        return [p for p, text in self.sources if not (root / p).is_file() or (root / p).read_text() != text]
+
+    def steps(self) -> list[str]:
+        verb = {"wrote": "write", "removed": "remove"}
+        lines = [f"{verb[a]} patches/{n}" for a, n in self.new.changes(self.kit)]
+        lines += [f"write {path}" for path in self.source_changes()]
+        branch = self.target.branch
+        return [*lines, f"record {branch}'s tip as the kit's ({state.APPLIED}{branch})"]
 
 
-def refresh(kit: Kit, pin: Pin, repo: Path, base: str, pr: str | None = None) -> Refreshed:
-    """Export ``base..HEAD`` of the checkout to `patches/` and copy each source back.
+def plan_refresh(kit: Kit, pin: Pin, opts: Options) -> RefreshPlan:
+    """Check the checkout, cut the new series in scratch worktrees and read each source from it.
 
-    With ``pr``, HEAD is that PR's branch: its commits (and its dependencies') are exported,
-    and the rest of the stack is re-cut on top of them (see `cut`).
+    On a PR's branch (`make apply PR=`) its commits (and its dependencies') are exported, and
+    the rest of the stack is re-cut on top of them (see `cut`).
 
     Raises:
-        KitError: If a source holds edits that are neither in the current series nor in the
-            checkout: refreshing would overwrite them (`make patches` keeps them instead).
-            Nothing is written then.
+        KitError: On local edits, a branch that is not the stack's or a PR's, a base the branch
+            does not start from, commits that interleave PRs, a source whose block no commit
+            adds, or a source holding edits that are neither in the series nor in the
+            checkout (`make patches` keeps them instead). Nothing is written then.
     """
+    found = require_target(kit, pin, opts.upstream_ref)
+    require_clean(found.repo, "commit them first; refresh exports commits")
+    one = branch_pr(found, pin, load_stack(kit.patches, pin.branch))
+    target = dataclasses.replace(found, branch=one.branch if one else pin.branch)
+    require_on_base(target)
+    commits = len(commits_above(target.repo, target.base, "HEAD"))
     stale = {p.split(" ", 1)[0] for p in drift(kit, pin)} if (kit.patches / "series").is_file() else set()
     with tempfile.TemporaryDirectory() as tmp:
-        new = cut(kit, pin, repo, base, "HEAD", Path(tmp), pr)
+        new = cut(kit, pin, target.repo, target.base, "HEAD", Path(tmp), one.name if one else None)
         whole = new.stack or Stack(
             (PR(pin.branch, pin.branch, pin.branch, "", (), tuple(Patch(p) for p in new.files)),)
         )
-        texts = {}
+        texts = []
         for source in pin.sources:
             text = block_of(owning_patch(whole, source), source)
             if text is None:
@@ -156,13 +255,54 @@ def refresh(kit: Kit, pin: Pin, repo: Path, base: str, pr: str | None = None) ->
                     f"{source.path} has edits that are not in the series or the checkout; "
                     "run `make patches` to keep them, or revert them, before `make refresh`"
                 )
-            texts[source.path] = text
-        before = {p.name: p.read_bytes() for p in kit.patches.glob("*.patch")}
-        names = install_patches(new.files, kit, pin, new.stack)
-    for path, text in texts.items():
+            texts.append((source.path, text))
+        held = hold(kit, pin, new)
+    return RefreshPlan(kit, pin, target, one.name if one else None, commits, held, tuple(texts))
+
+
+def execute(plan: RefreshPlan) -> None:
+    """Write the new series and the sources, and record the branch as the kit's: the one step that moves.
+
+    Raises:
+        KitError: If a PR did not apply where it belongs (its patches are kept as they were;
+            everything else is written).
+    """
+    kit, target = plan.kit, plan.target
+    changed = plan.changed
+    install(kit, plan.pin, plan.new)
+    for path, text in plan.sources:
         write_if_changed(kit.root / path, text, shown=path)
-    changed = [n for n in names if before.get(n) != (kit.patches / n).read_bytes()]
-    return Refreshed(names, changed, new.problems)
+    tip = git.out(target.repo, "rev-parse", target.branch)
+    state.record_applied(target.repo, target.branch, tip, f"refresh: exported {plan.commits} commit(s)")
+    if target.mode == "clone":
+        state.record_base(target.repo, target.base_name)
+    unchanged = [name for name, _ in plan.new.prs if name not in changed]
+    info(
+        f"exported {plan.commits} commit(s) of {target.branch} above {target.base_name} to {kit.patches}: "
+        + (f"changed PR(s) {', '.join(changed)}" if changed else "no patch changed")
+        + (f"; unchanged: {', '.join(unchanged)}" if changed and unchanged else "")
+    )
+    if plan.new.problems:
+        first = plan.new.problems[0]
+        raise KitError(
+            f"{'; '.join(p.line for p in plan.new.problems)}. Its patches are kept as they were: "
+            f"`make apply PR={first.pr}` stops before {first.patch}; there `git -C {target.repo} am -3 "
+            f"{kit.patches / first.patch}`, resolve, `git am --continue`, then `make refresh`"
+        )
+    if plan.pr is not None:
+        above = [name for name, closure in plan.new.depends if name != plan.pr and plan.pr in closure]
+        on_top = f"re-cut on top of it: {', '.join(above)}" if above else "no PR depends on it"
+        info(f"{on_top}; `make apply` returns to the whole stack")
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make refresh` (``DRY_RUN=1`` prints the plan)."""
+    plan = plan_refresh(kit, pin, opts)
+    if opts.dry_run:
+        show_plan(plan.steps())
+    else:
+        execute(plan)
+    return 0
 
 
 def write_if_changed(path: Path, text: str, shown: str | None = None) -> None:

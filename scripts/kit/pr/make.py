@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from kit.checkout.target import Target, require_stack_applied, sdist_history_note
+from kit.checkout.target import Target, require_stack_applied, require_target, sdist_history_note
 from kit.evidence.current import check_base, check_envs, check_results
 from kit.git import run as git
 from kit.git.format import for_review
@@ -91,3 +91,9 @@ def _read_ids(kit: Kit, target: Target) -> set[str]:
     if not path.is_file():
         raise KitError("the base's test ids are missing: run `make test`")
     return set(path.read_text().splitlines())
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make pr` (``AUTHOR=``, ``ISSUE=``)."""
+    pr(kit, pin, require_target(kit, pin, opts.upstream_ref), opts)
+    return 0

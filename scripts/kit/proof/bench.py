@@ -25,8 +25,9 @@ from pathlib import Path
 
 from kit.envs.venv import PYTHON, editable_command, ensure_env, uv, uv_env
 from kit.log import KitError, info
-from kit.options import child_env
+from kit.options import Options, child_env
 from kit.paths import Kit
+from kit.series.pin import Pin
 
 KIT_TESTS_BUDGET = 20.0
 ENV_RATIO_BUDGET = 1.2
@@ -90,3 +91,8 @@ def bench(kit: Kit) -> int:
         flush=True,
     )
     return 0 if tests <= KIT_TESTS_BUDGET and ratio <= ENV_RATIO_BUDGET else 1
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make bench`."""
+    return bench(kit)

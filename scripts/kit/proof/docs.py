@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
+from kit.checkout.target import require_target
+from kit.envs.venv import ensure_env
 from kit.git import run as git
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info, step
-from kit.options import child_env
+from kit.options import Options, child_env
 from kit.paths import Kit
 from kit.proof.tally import Tally
-from kit.series.pin import Source
+from kit.series.pin import Pin, Source
 
 _SUMMARY = re.compile(r"^\s*(\d+) (tests?|failures? in [a-z ]+)$", re.M)
 
@@ -208,3 +211,15 @@ def build(kit: Kit, python: Path, repo: Path, base: str, sources: tuple[Source, 
         if source.target.startswith("docs/") and source.target.endswith(".rst"):
             problems += check_html(out, source, (kit.root / source.path).read_text())
     return problems
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make docs`: the patched HTML docs; 1 on a new warning or a missing section."""
+    target = require_target(kit, pin, opts.upstream_ref)
+    problems = build(kit, ensure_env(kit), target.repo, target.base, pin.sources)
+    for problem in problems:
+        print(f"kit: docs: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    info(f"docs built into {kit.build / 'docs' / 'html'}: no new warnings; new sections present")
+    return 0

@@ -15,6 +15,7 @@ from kit.git.patch import commit_patches
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
 from kit.mutation import report
+from kit.options import Options
 from kit.paths import Kit
 from kit.proof import docs, selection
 from kit.proof.kit_tests import kit_tests
@@ -166,3 +167,13 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
     if one is None:  # the ledger is of the whole stack's runs
         ledger.record(kit, digest, facts)
     return code
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make test` (``ORDER=``)."""
+    return test(kit, pin, fast=False, order=opts.order, ref=opts.upstream_ref)
+
+
+def main_fast(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make test-fast`: the edit loop."""
+    return test(kit, pin, fast=True, order=opts.order, ref=opts.upstream_ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from kit.checkout.fetch import fetch_sdist, sha256_of
@@ -39,10 +40,19 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in version.split(".") if x.isdigit())
 
 
-def verified_sdist(kit: Kit, pin: Pin, version: str) -> tuple[Path, str]:
-    """Fetch the sdist of ``version`` and check it against the pin or the known-sdists lock.
+@dataclass(frozen=True)
+class Checked:
+    """An sdist whose hash matches the pin or known-sdists.toml (or is seen for the first time)."""
 
-    A version seen for the first time has its hash recorded in known-sdists.toml.
+    path: Path
+    version: str
+    sha256: str
+    first_use: bool  # not yet in known-sdists.toml: `record` writes it
+    unlisted: bool  # the pin's own version, not yet listed
+
+
+def check_sdist(kit: Kit, pin: Pin, version: str) -> Checked:
+    """Fetch the sdist of ``version`` and check it against the pin or the known-sdists lock; write nothing.
 
     Raises:
         KitError: If the hash differs from the pinned or recorded one.
@@ -51,16 +61,31 @@ def verified_sdist(kit: Kit, pin: Pin, version: str) -> tuple[Path, str]:
     actual = sha256_of(path)
     known = known_sdists(kit)
     expected = pin.sha256 if version == pin.version else known.get(version)
-    if expected is None:
-        known[version] = actual
-        _write_known(kit, known)
-        info(f"recorded sha256 of {path.name} in {KNOWN_SDISTS} (first use): {actual}")
-    elif actual != expected:
+    if expected is not None and actual != expected:
         raise KitError(
             f"sha256 mismatch for {path}: expected {expected}, got {actual} "
             f"(delete the cached file to download it again)"
         )
-    elif version not in known:
-        known[version] = actual
-        _write_known(kit, known)
-    return path, actual
+    return Checked(path, version, actual, expected is None, expected is not None and version not in known)
+
+
+def record(kit: Kit, checked: Checked) -> None:
+    """Add a checked sdist's hash to known-sdists.toml if it is not there (saying so on first use)."""
+    if not (checked.first_use or checked.unlisted):
+        return
+    known = known_sdists(kit)
+    known[checked.version] = checked.sha256
+    _write_known(kit, known)
+    if checked.first_use:
+        info(f"recorded sha256 of {checked.path.name} in {KNOWN_SDISTS} (first use): {checked.sha256}")
+
+
+def verified_sdist(kit: Kit, pin: Pin, version: str) -> tuple[Path, str]:
+    """Fetch the sdist of ``version``, check it (see `check_sdist`) and record its hash on first use.
+
+    Raises:
+        KitError: If the hash differs from the pinned or recorded one.
+    """
+    checked = check_sdist(kit, pin, version)
+    record(kit, checked)
+    return checked.path, checked.sha256

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from kit.checkout.fetch import released_versions
 from kit.checkout.target import resolve_target
+from kit.envs.venv import ensure_env
 from kit.evidence.stamps import series_digest, write_result
 from kit.git import run as git
 from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
 from kit.ops import apply
-from kit.options import child_env
+from kit.options import Options, child_env
 from kit.paths import Kit
 from kit.proof import reproducer
 from kit.proof.pytest import series_tests
@@ -143,3 +144,10 @@ def matrix(kit: Kit, pin: Pin, versions: list[str], python: Path) -> int:
     info(f"matrix written to {kit.results / 'matrix.md'}")
     ok = all(r.applies == "yes" and r.tally is not None and r.tally.failed == 0 for r in rows)
     return 0 if ok else 1
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make matrix VERSIONS="..."` (default: the pin and the newest release)."""
+    versions = list(opts.versions) or default_versions(kit, pin)
+    info(f"matrix over FlowJAX {', '.join(versions)}")
+    return matrix(kit, pin, versions, ensure_env(kit))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+from kit.log import info
+from kit.options import Options
 from kit.paths import Kit
 from kit.series.pin import Pin
 from kit.series.sources import block_of, owning_patch, place
@@ -27,3 +31,13 @@ def drift(kit: Kit, pin: Pin) -> list[str]:
                 f"(first at line {n + 1}); run `make patches` to rebuild the patch from it"
             )
     return problems
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make drift`: one line per source that differs from its patch; 1 if any does."""
+    problems = drift(kit, pin)
+    for problem in problems:
+        print(f"kit: drift: {problem}", file=sys.stderr)
+    if not problems:
+        info(f"no drift: {len(pin.sources)} source(s) match the series")
+    return 1 if problems else 0

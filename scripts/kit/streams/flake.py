@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.checkout.target import Target, require_stack_branch
+from kit.checkout.target import Target, require_stack_branch, require_target
+from kit.envs.venv import ensure_env
 from kit.evidence.stamps import series_digest, write_result
 from kit.git import run as git
 from kit.log import KitError, info
+from kit.options import Options
 from kit.paths import SCRIPTS, Kit
 from kit.series.pin import Pin
 from kit.streams.streams import clean_env, new_case_ids, select
@@ -158,3 +160,11 @@ def flake(
         info(f"flake: {done} of {count} streams ran within FLAKE_MINUTES={minutes:g}; the table says so")
     stopped = done < count and run.get("stopped") != "budget"
     return 1 if code or stopped or any(r.failures for r in found) else 0
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make flake` (``STREAMS=N``, ``CASES=words``, ``FLAKE_MINUTES=budget``)."""
+    count = opts.stream_count
+    target = require_target(kit, pin, opts.upstream_ref)
+    budget = opts.flake_budget
+    return flake(kit, pin, target, ensure_env(kit), count, opts.cases, budget)

@@ -19,11 +19,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit.checkout.target import Target, require_stack_branch
+from kit.checkout.target import Target, require_stack_branch, require_target
+from kit.envs.venv import ensure_env
 from kit.evidence.stamps import series_digest, write_result
 from kit.git import run as git
 from kit.log import KitError, info
-from kit.options import child_env
+from kit.options import Options, child_env
 from kit.paths import Kit
 from kit.proof import selection
 from kit.proof.pytest import run_pytest
@@ -183,3 +184,8 @@ def streams(kit: Kit, pin: Pin, target: Target, python: Path) -> int:
         f"streams: {len(rows)} settings in {time.perf_counter() - start:.0f}s; written to {kit.results / 'streams.md'}"
     )
     return 1 if any(r["failed"] or not r["passed"] for r in rows) else 0
+
+
+def main(kit: Kit, pin: Pin, opts: Options) -> int:
+    """`make streams`."""
+    return streams(kit, pin, require_target(kit, pin, opts.upstream_ref), ensure_env(kit))
