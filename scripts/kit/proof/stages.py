@@ -24,12 +24,15 @@ class Stage:
 
 
 def _run_one(stage: Stage) -> tuple[Tally | list[str] | str, float]:
+    """Run one stage; any failure of its own (an expected one, or e.g. a missing tool) is its problem."""
     info(f"stage {stage.name} ...")
     t0 = time.perf_counter()
     try:
         outcome = stage.run()
     except KitError as e:
         outcome = [str(e)]
+    except Exception as e:  # noqa: BLE001 (one stage's fault must not end the others, the table or the summary)
+        outcome = [f"{type(e).__name__}: {e}"]
     seconds = time.perf_counter() - t0
     info(f"stage {stage.name}: done in {seconds:.1f}s")
     return outcome, seconds
