@@ -1,11 +1,21 @@
-"""Whether results are current: one place answers it for `make test`, `make envs`, streams and flake."""
+"""Whether results are current: the one place that answers it.
+
+For `make pr` (the last `make test`: full, green, of this series, this tree, this base; the
+environment matrix), for `make test`'s closing line on `make envs`, for the PR body's
+streams and flake lines, for the edit loop's skip of the kit's own tests, and for the bases
+the series was proven on. A result is of this series when its stamp's digest is the
+series' now (`evidence.stamps.series_digest`).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from kit.checkout.target import Target
 from kit.envs import ci
 from kit.envs.ci import fault
-from kit.evidence.stamps import read_stamp, series_digest
+from kit.evidence import ledger
+from kit.evidence.stamps import KIT_TESTS, read_stamp, series_digest
 from kit.git import run as git
 from kit.log import KitError
 from kit.paths import Kit
@@ -80,7 +90,7 @@ def check_envs(kit: Kit) -> dict:
     return stamp
 
 
-def matrix_note(kit: Kit) -> str:
+def envs_note(kit: Kit) -> str:
     """One line on the environment matrix (`make envs`): missing, stale, or current."""
     stamp = read_stamp(kit.results / "envs.json")
     if stamp is None:
@@ -97,3 +107,14 @@ def series_stamp(kit: Kit, name: str) -> dict | None:
     """The stamp of ``name`` (streams, flake) if it was made for this very series."""
     stamp = read_stamp(kit.results / f"{name}.json")
     return stamp if stamp and stamp.get("series") == series_digest(kit) else None
+
+
+def kit_tests_green(kit: Kit, code: str) -> bool:
+    """Whether the kit's own tests last ran green on this very kit code (``code``: its digest)."""
+    stamp = read_stamp(kit.results / KIT_TESTS)
+    return bool(stamp) and stamp.get("kit_code") == code and stamp.get("failed") == 0
+
+
+def proven_runs(kit: Kit) -> list[dict[str, Any]]:
+    """The full, green `make test` runs of this very series, one per base (see `evidence.ledger`)."""
+    return ledger.proven(kit, series_digest(kit))

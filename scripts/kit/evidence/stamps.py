@@ -11,6 +11,8 @@ from kit.paths import Kit
 from kit.series.series_file import read_series
 from kit.series.stack import STACK_FILE
 
+KIT_TESTS = "kit-tests.json"  # the kit code's digest and its tests' failures, of their last run
+
 
 def series_digest(kit: Kit) -> str:
     """sha256 over `series`, `stack.toml`, every patch, and the PRs' issue texts, in order."""

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.evidence import ledger
-from kit.evidence.current import series_stamp
-from kit.evidence.stamps import series_digest
+from kit.evidence.current import proven_runs, series_stamp
 from kit.log import KitError
 from kit.paths import Kit
 from kit.proof import selection
@@ -393,7 +392,7 @@ def full_text(
 ) -> str:
     """PR_BODY.md for one PR (see kit.prbody: one line per piece of its own evidence), and its bases."""
     text = render(facts(kit, pin, stack, pr, base_ids, envs_stamp, repro))
-    return ledger.add_bases(text, ledger.proven(kit, series_digest(kit)))
+    return ledger.add_bases(text, proven_runs(kit))
 
 
 def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:

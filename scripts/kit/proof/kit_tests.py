@@ -6,7 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from kit.evidence.stamps import read_stamp
+from kit.evidence.current import kit_tests_green
+from kit.evidence.stamps import KIT_TESTS
 from kit.paths import Kit
 from kit.proof.pytest import run_pytest
 from kit.proof.tally import Tally
@@ -24,12 +25,9 @@ def kit_code_digest(kit: Kit) -> str:
 
 def kit_tests(kit: Kit, python: Path, *, fast: bool, log: Path | None = None) -> Tally | str:
     """The kit's own tests; in the edit loop, skipped while the kit's code is unchanged since green."""
-    stamp_path = kit.results / "kit-tests.json"
     digest = kit_code_digest(kit)
-    if fast:
-        stamp = read_stamp(stamp_path)
-        if stamp and stamp.get("kit_code") == digest and stamp.get("failed") == 0:
-            return "kit code unchanged since its last green run"
+    if fast and kit_tests_green(kit, digest):
+        return "kit code unchanged since its last green run"
     tally = run_pytest(python, ["-q", "tests"], kit.root, kit.results / "kit.xml", log=log)
-    stamp_path.write_text(json.dumps({"kit_code": digest, "failed": tally.failed}) + "\n")
+    (kit.results / KIT_TESTS).write_text(json.dumps({"kit_code": digest, "failed": tally.failed}) + "\n")
     return tally

@@ -8,7 +8,7 @@ from pathlib import Path
 from kit.checkout.target import Target, branch_pr, require_on_base, require_target
 from kit.envs.venv import ensure_env
 from kit.evidence import ledger
-from kit.evidence.current import matrix_note
+from kit.evidence.current import envs_note
 from kit.evidence.stamps import series_digest, write_stamp
 from kit.git import run as git
 from kit.git.patch import commit_patches
@@ -150,7 +150,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
     code = run_stages(
         stages,
         results,
-        [matrix_note(kit), f"proven on: {target.describe()}"],
+        [envs_note(kit), f"proven on: {target.describe()}"],
         reference=label,
         workers=workers,
     )
