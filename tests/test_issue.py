@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import git
 from kit.log import KitError
 from kit.proof import reproducer
 from kit.series import issue_text
+from kit.series.patch import Patch
 
 TEXT = """# Gradients raise
 
@@ -87,3 +89,49 @@ def test_another_error_on_the_pin_is_not_the_issue(tmp_path):
         "raised 'TypeError: other', not 'ValueError: Received keyword tangent'"
         in reproducer.problems_on_pin(outcome, text)[0]
     )
+
+
+REPRODUCER = """# Gradients raise
+
+```python
+import flowjax
+if flowjax.GRAD is None:
+    raise ValueError("Received keyword tangent")
+print("finite difference:", [0.0305])
+print("jax.grad:", [flowjax.GRAD])
+```
+
+```
+ValueError: Received keyword tangent
+```
+"""
+
+
+def test_one_reproduce_for_make_test_make_envs_and_make_matrix(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "flowjax").mkdir(parents=True)
+    (repo / "flowjax/__init__.py").write_text("GRAD = None\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "release")
+    (repo / "flowjax/__init__.py").write_text("GRAD = 0.0306\n")
+    git(repo, "commit", "-qam", "fix")
+    git(repo, "format-patch", "-q", "-1", "-o", str(tmp_path / "patches"))
+    fix = Patch(next((tmp_path / "patches").glob("*.patch")))
+    (tmp_path / "issue.md").write_text(REPRODUCER)
+    text = issue_text.load(tmp_path / "issue.md")
+    python = Path(sys.executable)
+    # make test: on the release, then with the PR's patches, in one scratch worktree.
+    found = reproducer.reproduce(python, text, repo, "HEAD~1", patches=[fix])
+    assert found.problems == []
+    assert found.line("v1") == "on v1: ValueError: Received keyword tangent; with this PR: " + (
+        "finite difference 0.0305, jax.grad 0.0306"
+    )
+    # make envs: with the stack as it is in the checkout.
+    assert reproducer.reproduce(python, text, repo, "HEAD~1", fixed=repo).problems == []
+    # make matrix: on the release only.
+    release = reproducer.reproduce(python, text, repo, "HEAD~1")
+    assert (release.after, release.problems) == (None, [])
+    # A release that does not raise the issue's error does not reproduce it.
+    assert "ran without error on the pin" in reproducer.reproduce(python, text, repo, "HEAD").problems[0]
+    assert git(repo, "status", "--porcelain") == ""

@@ -41,7 +41,6 @@ from kit.paths import Kit
 from kit.proof import docs, reproducer, selection
 from kit.proof.pytest import ordered_args, run_pytest, sentinel_args
 from kit.proof.tally import Tally, read_cases
-from kit.series import issue_text
 from kit.series.pin import Pin
 from kit.series.stack import load_stack
 
@@ -227,13 +226,16 @@ def run_env(
     env = child_env(path_first=python.parent)
     out = kit.results / "envs" / name
     paths = selection.touched_tests(target.repo, target.base, "HEAD")
-    stack = load_stack(kit.patches, pin.branch)
-    texts = [(pr.name, issue_text.load(kit.root / pr.issue)) for pr in stack.prs if pr.issue]
+    texts = reproducer.issue_texts(kit, load_stack(kit.patches, pin.branch).prs)
     with scratch_worktree(target.repo, target.base) as base:
         row["upstream_pin"] = _pytest_cell(python, paths, base, out / "pin.xml", env)
-        before = {n: reproducer.run(python, base, t, env) for n, t in texts}
-    row["reproducer_pin"] = {n: reproducer.summary(o) for n, o in before.items()}
-    row["reproducer_pin_ok"] = all(not reproducer.problems_on_pin(before[n], t) for n, t in texts)
+    # Each issue's reproducer on the release, and with the stack (the checkout as it is).
+    found = {
+        pr.name: reproducer.reproduce(python, t, target.repo, target.base, fixed=target.repo, env=env)
+        for pr, t in texts
+    }
+    row["reproducer_pin"] = {n: reproducer.summary(r.before) for n, r in found.items()}
+    row["reproducer_pin_ok"] = all(not reproducer.problems_on_pin(r.before, r.text) for r in found.values())
     xml = out / "stack.xml"
     stack_cell = _pytest_cell(
         python, stack_args(python, target.repo, paths, base_ids, env), target.repo, xml, env
@@ -250,9 +252,10 @@ def run_env(
         row["doctests"] = f"error: {e}"
     args = sentinel_args(kit, pin, target.repo)
     row["sentinels"] = _pytest_cell(python, args, target.repo, out / "sentinels.xml", env) if args else "-"
-    after = {n: reproducer.run(python, target.repo, t, env) for n, t in texts}
-    row["reproducer_stack"] = {n: reproducer.summary(o) for n, o in after.items()}
-    row["reproducer_stack_ok"] = all(not reproducer.problems_with_fix(after[n], t) for n, t in texts)
+    row["reproducer_stack"] = {n: reproducer.summary(r.after) for n, r in found.items() if r.after}
+    row["reproducer_stack_ok"] = all(
+        r.after is not None and not reproducer.problems_with_fix(r.after, r.text) for r in found.values()
+    )
     # Only where upstream's own tests run and pass is a failure the stack's fault; and the
     # stack must not leave upstream's tests worse off than on the pin.
     upstream_ok = not _failed(row["upstream_stack"]) and _passed(row["upstream_stack"]) > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from kit.options import child_env
 from kit.paths import Kit
 from kit.series import issue_text
 from kit.series.issue_text import IssueText
+from kit.series.patch import Patch
 from kit.series.stack import PR, Stack
 
 RTOL = 0.02  # as in the fix's own test: the default inverter's atol makes FD good to ~1%
@@ -88,17 +90,71 @@ def summary(outcome: Outcome) -> str:
     return ", ".join(f"{k} {v:.6g}" for k, v in outcome.printed.items()) or "ran"
 
 
-def reproducer_problems(python: Path, target: Target, stack: Stack, pr: PR, kit: Kit) -> list[str]:
-    """The PR's issue reproducer, as written: it fails on the pin and passes with the PR."""
+@dataclass(frozen=True)
+class Reproduction:
+    """An issue's reproducer run on the release, and with the fix (None: not asked for)."""
+
+    text: IssueText
+    before: Outcome
+    after: Outcome | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """It must raise the issue's error on the release and, with the fix, run and agree."""
+        fixed = problems_with_fix(self.after, self.text) if self.after is not None else []
+        return problems_on_pin(self.before, self.text) + fixed
+
+    def line(self, base_name: str) -> str:
+        """``on <base>: <error>; with this PR: <what it printed>`` (as `make pr` reads it back)."""
+        after = f"; with this PR: {summary(self.after)}" if self.after is not None else ""
+        return f"on {base_name}: {summary(self.before)}{after}"
+
+
+def issue_texts(kit: Kit, prs: Iterable[PR]) -> list[tuple[PR, IssueText]]:
+    """Each of ``prs`` that fixes an upstream issue, with that issue's text."""
+    return [(pr, issue_text.load(kit.root / pr.issue)) for pr in prs if pr.issue]
+
+
+def reproduce(
+    python: Path,
+    text: IssueText,
+    repo: Path,
+    base: str,
+    *,
+    patches: list[Patch] | None = None,
+    fixed: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Reproduction:
+    """Run the reproducer as written on the release (``base`` of ``repo``, in a scratch worktree).
+
+    With ``patches`` it runs again there once they are applied; with ``fixed`` it runs again in
+    that checkout (the stack). Used by `make test`, `make envs` and `make matrix`.
+
+    Raises:
+        KitError: If one of ``patches`` does not apply.
+    """
+    with scratch_worktree(repo, base) as work:
+        before = run(python, work, text, env)
+        after = None
+        if patches is not None:
+            commit_patches(work, [p.path for p in patches], "the reproducer's fix")
+            after = run(python, work, text, env)
+    if fixed is not None:
+        after = run(python, fixed, text, env)
+    return Reproduction(text, before, after)
+
+
+def stage(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR) -> list[str]:
+    """`make test`'s reproducer stage for ``pr``: fails on the release, passes with the PR.
+
+    What it printed goes to ``results/reproducer-<pr>.txt`` (empty when it did not reproduce),
+    which `make pr` puts into the body.
+    """
     text = issue_text.load(kit.root / str(pr.issue))
-    with scratch_worktree(target.repo, target.base) as work:
-        before = run(python, work, text)
-        commit_patches(work, [p.path for p in stack.patches_for(pr.name)], f"PR {pr.name}")
-        after = run(python, work, text)
-    lines = f"on {target.base_name}: {summary(before)}; with this PR: {summary(after)}"
-    info(f"  {lines}")
-    problems = problems_on_pin(before, text) + problems_with_fix(after, text)
+    found = reproduce(python, text, target.repo, target.base, patches=stack.patches_for(pr.name))
+    line = found.line(target.base_name)
+    info(f"  {line}")
     log = kit.results / f"reproducer-{pr.name}.txt"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(lines + "\n" if not problems else "")
-    return problems
+    log.write_text(line + "\n" if not found.problems else "")
+    return found.problems

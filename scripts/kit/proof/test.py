@@ -17,10 +17,9 @@ from kit.log import KitError, info
 from kit.mutation import report
 from kit.options import Options
 from kit.paths import Kit
-from kit.proof import docs, selection
+from kit.proof import docs, reproducer, selection
 from kit.proof.kit_tests import kit_tests
 from kit.proof.pytest import ORDERS, ordered_args, run_pytest, sentinel_args
-from kit.proof.reproducer import reproducer_problems
 from kit.proof.ruff import ruff_problems
 from kit.proof.stages import Stage, run_stages
 from kit.proof.tally import Tally, read_cases
@@ -130,7 +129,7 @@ def test(kit: Kit, pin: Pin, *, fast: bool, order: str, ref: str | None) -> int:
             stages.append(
                 Stage(
                     f"issue reproducer ({pr.name})",
-                    lambda pr=pr: reproducer_problems(python, target, stack, pr, kit),
+                    lambda pr=pr: reproducer.stage(kit, python, target, stack, pr),
                 )
             )
     stages.append(Stage("docs doctest (sphinx)", lambda: docs.doctest(python, repo, results / "doctest")))

@@ -15,7 +15,6 @@ from kit.checkout.target import resolve_target
 from kit.envs.venv import ensure_env
 from kit.evidence.stamps import series_digest, write_result
 from kit.git import run as git
-from kit.git.worktree import scratch_worktree
 from kit.log import KitError, info
 from kit.ops import apply
 from kit.options import Options, child_env
@@ -24,7 +23,6 @@ from kit.proof import reproducer
 from kit.proof.pytest import series_tests
 from kit.proof.tally import Tally, first_failure, read_cases
 from kit.releases.known import verified_sdist
-from kit.series import issue_text
 from kit.series.pin import Pin
 from kit.series.stack import load_stack
 
@@ -53,12 +51,13 @@ def release_reproducers(kit: Kit, pin: Pin, python: Path, repo: Path, base: str)
 
     Returns its error line, or the values it printed; one cell, PR names first when several.
     """
-    stack = load_stack(kit.patches, pin.branch)
-    texts = [(pr.name, issue_text.load(kit.root / pr.issue)) for pr in stack.prs if pr.issue]
+    texts = reproducer.issue_texts(kit, load_stack(kit.patches, pin.branch).prs)
     if not texts:
         return "-"
-    with scratch_worktree(repo, base) as release:
-        outcomes = [(name, reproducer.summary(reproducer.run(python, release, text))) for name, text in texts]
+    outcomes = [
+        (pr.name, reproducer.summary(reproducer.reproduce(python, text, repo, base).before))
+        for pr, text in texts
+    ]
     if len(outcomes) == 1:
         return outcomes[0][1]
     return "; ".join(f"{name}: {summary}" for name, summary in outcomes)
