@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Upstream, git
+from helpers import Upstream, git
 
 BRANCH = "reparameterized-gradients"
 

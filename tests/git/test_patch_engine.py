@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git
+from helpers import git
 from kit.git.index import scratch_index
 from kit.git.patch import CONFLICT, FAILED, MISSING, Applied, Failure, Who, am, apply_to_index
 from kit.git.run import Identity

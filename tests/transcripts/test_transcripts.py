@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DOC_BLOCK, Upstream, git, make_clone
+from helpers import DOC_BLOCK, Upstream, git, make_clone
 
 HERE = Path(__file__).parent
 UPDATE = os.environ.get("KIT_UPDATE_TRANSCRIPTS") == "1"
@@ -129,7 +129,7 @@ def test_a_conflict_with_main(upstream: Upstream):
 
 
 def test_pr_in_a_clone(upstream: Upstream):
-    from test_pr import envs_of_a_run, results_of_a_run
+    from helpers import envs_of_a_run, results_of_a_run
 
     make_clone(upstream)
     s = Session(upstream)

@@ -51,8 +51,6 @@ ENVS = {
     "latest": (">=3.12", "highest"),
     "lowest": ("3.11", "lowest-direct"),
 }
-
-
 PACKAGES = ("jax", "jaxlib", "equinox", "paramax", "pytest")
 
 

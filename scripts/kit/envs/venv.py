@@ -18,8 +18,6 @@ from kit.series.pin import Pin
 
 UV_REQUIREMENTS = Path(__file__).with_name("uv-requirements.txt")  # version and hashes
 PYTHON = "3.11"
-
-
 _TOOL_SECONDS = [0.0]
 
 

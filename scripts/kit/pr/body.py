@@ -25,10 +25,7 @@ from kit.series.stack import PR, Stack
 
 # Words of the kit's, which mean nothing to a maintainer; a body must not use them.
 KIT_WORDS = ("series", "sentinel", "sentinels", "stack", "pin", "kit", "make test", "make envs", "upstream")
-
-
 MAX_LINES = 30
-
 
 # Other environments run every PR together; the files a line counts are edited by this PR alone.
 TOGETHER = " (run together with my other open PRs, which do not edit these files)"

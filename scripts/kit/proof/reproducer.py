@@ -25,8 +25,6 @@ from kit.series.patch import Patch
 from kit.series.stack import PR, Stack
 
 RTOL = 0.02  # as in the fix's own test: the default inverter's atol makes FD good to ~1%
-
-
 _PRINTED = re.compile(r"^(finite difference|jax\.grad): \[?\s*([-+0-9.eE]+)", re.M)
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 from kit.log import KitError
 
 _VERSION = re.compile(r"^\d+(\.\d+)*([a-z]+\d+)?$")
-
-
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 

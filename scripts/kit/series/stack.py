@@ -17,8 +17,6 @@ from kit.series.patch import Patch
 from kit.series.series_file import read_series
 
 STACK_FILE = "stack.toml"
-
-
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 

@@ -32,8 +32,6 @@ from kit.proof.tally import Case, read_cases
 from kit.series.pin import Pin
 
 JAX_STREAM_VARS = ("JAX_DEFAULT_PRNG_IMPL", "JAX_THREEFRY_PARTITIONABLE", "KIT_SEED_OFFSET")
-
-
 _PROBE = (
     "import jax; print(jax.__version__, jax.config.jax_default_prng_impl, "
     "int(jax.config.jax_threefry_partitionable))"

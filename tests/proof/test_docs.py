@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
+from helpers import git
 from kit.log import KitError
 from kit.paths import Kit
 from kit.proof import docs

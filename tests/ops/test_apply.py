@@ -1,25 +1,11 @@
-"""`make apply`: fresh checkout, idempotency, bad input, local work, a user's clone."""
+"""`make apply`: fresh checkout, idempotency, bad input, local work, a user's clone, FORCE, DRY_RUN."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import NEW_TEST, Upstream, git
-
-
-def error_line(proc) -> str:
-    """The kit's single error line; fails the test if there is more than one (warnings aside)."""
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("kit: warning: ")]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("kit: error: ")
-    return lines[0]
-
-
-def leftovers(upstream: Upstream) -> list[str]:
-    parent = upstream.checkout.parent
-    return sorted(p.name for p in parent.iterdir()) if parent.exists() else []
+from helpers import NEW_TEST, Upstream, error_line, git, leftovers
 
 
 def test_fresh_apply_builds_base_and_series(upstream):

@@ -1,23 +1,17 @@
-"""`make matrix` and `make bump` against the fake upstream (1.0.0 and 1.1.0)."""
+"""`make matrix` against the fake upstream (1.0.0 and 1.1.0), and the known sdists' hashes."""
 
 from __future__ import annotations
 
-import sys
 import tomllib
 
-from conftest import Upstream, git
+from helpers import Upstream, git, run
 from kit.paths import Kit
 from kit.releases.matrix import default_versions
 from kit.series.pin import load_pin
-from test_apply import error_line
 
 # The fake series: 0001 adds tests/test_new.py, 0002 inserts a docs block that 1.1.0 no
 # longer has room for.
 DOCS_PATCH = "0002-docs-add-a-section.patch"
-
-
-def run(upstream: Upstream, *args: str, **env: str):
-    return upstream.kit_run(*args, KIT_PYTHON=sys.executable, **env)
 
 
 def known(upstream: Upstream) -> dict[str, str]:
@@ -82,31 +76,3 @@ def test_matrix_records_new_hashes_then_verifies_them(upstream):
 def test_matrix_defaults_to_the_pin_and_the_newest_release(upstream):
     kit = Kit(upstream.kit, upstream.checkout, upstream.cache, upstream.index.as_uri())
     assert default_versions(kit, load_pin(kit.pin_file)) == ["1.0.0", "1.1.0"]
-
-
-def test_bump_moves_the_pin_and_reports_the_failing_patch(upstream):
-    assert run(upstream, "apply").returncode == 0
-    patches = {p.name: p.read_bytes() for p in (upstream.kit / "patches").iterdir()}
-    proc = run(upstream, "bump", VERSION="1.1.0")
-    assert proc.returncode == 1
-    assert f"the series does not apply to 1.1.0: {DOCS_PATCH} does not apply" in proc.stdout
-    pin = tomllib.loads((upstream.kit / "upstream.toml").read_text())["upstream"]
-    assert (pin["version"], pin["sha256"]) == ("1.1.0", upstream.sha256["1.1.0"])
-    assert {p.name: p.read_bytes() for p in (upstream.kit / "patches").iterdir()} == patches
-    # The old checkout is kept, renamed; the new one stops after the last good patch.
-    assert (
-        git(upstream.checkout.with_name("flowjax-1.0.0"), "log", "-1", "--format=%s") == "docs: add a section"
-    )
-    assert git(upstream.checkout, "log", "-1", "--format=%s") == "tests: add the new test"
-
-
-def test_bump_refuses_a_checkout_with_unexported_work(upstream):
-    run(upstream, "apply")
-    (upstream.checkout / "notes.txt").write_text("mine\n")
-    git(upstream.checkout, "add", "notes.txt")
-    git(upstream.checkout, "commit", "-qm", "my work")
-    before = (upstream.kit / "upstream.toml").read_text()
-    line = error_line(run(upstream, "bump", VERSION="1.1.0"))
-    assert "commits not exported to patches/" in line
-    assert (upstream.kit / "upstream.toml").read_text() == before
-    assert git(upstream.checkout, "log", "-1", "--format=%s") == "my work"

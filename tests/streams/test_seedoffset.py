@@ -1,4 +1,4 @@
-"""`make streams` / `make flake`: the seed-offset plugin and the tables, with no JAX.
+"""The seed-offset pytest plugin, with no JAX: offsets, outcomes, one process, the budget.
 
 A fake ``random`` module stands for ``jax.random``: its keys are ``("key", seed)`` tuples,
 so what the plugin did to a seed can be read off exactly.
@@ -10,13 +10,12 @@ import json
 import subprocess
 import sys
 import types
-from pathlib import Path
 
 import pytest
-from kit.streams import flake, seedoffset, streams
+from helpers import SCRIPTS
+from kit.streams import flake, seedoffset
 from kit.streams.seedoffset import SeedOffset
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 FAKE_RANDOM = """
 def key(seed, impl=None):
     return ("key", seed)
@@ -155,83 +154,6 @@ def test_the_driver_runs_every_stream_in_one_process_and_records_each_case(tmp_p
     assert rates["test_only_stream_zero"].keys == 0  # its key was made at import
 
 
-def test_the_settings_flip_threefry_from_the_installed_default():
-    names = [s.name for s in streams.settings(partitionable_default=True)]
-    assert names == ["default", "rbg", "unsafe_rbg", "threefry partitionable=0"]
-    flipped = streams.settings(partitionable_default=False)[-1]
-    assert flipped.env == {"JAX_THREEFRY_PARTITIONABLE": "1"}
-    assert streams.env_words(flipped.env) == "JAX_THREEFRY_PARTITIONABLE=1"
-    assert streams.env_words({}) == "jax's defaults"
-
-
-def test_clean_env_drops_the_callers_stream_settings(monkeypatch):
-    monkeypatch.setenv("JAX_DEFAULT_PRNG_IMPL", "rbg")
-    monkeypatch.setenv("KIT_SEED_OFFSET", "10")
-    env = streams.clean_env({"JAX_THREEFRY_PARTITIONABLE": "0"})
-    assert "JAX_DEFAULT_PRNG_IMPL" not in env
-    assert "KIT_SEED_OFFSET" not in env
-    assert env["JAX_THREEFRY_PARTITIONABLE"] == "0"
-
-
-def test_select_cases_by_words():
-    ids = ["t.py::test_a[x]", "t.py::test_b[y]", "u.py::test_a[z]"]
-    assert streams.select(ids, "") == ids
-    assert streams.select(ids, "test_b u.py") == ["t.py::test_b[y]", "u.py::test_a[z]"]
-    assert streams.select(ids, "nothing") == []
-
-
-def _run(outcomes: dict[str, list[str]], seconds: list[float]) -> dict:
-    return {
-        "stride": 10_000,
-        "streams": [
-            {
-                "stream": i + 1,
-                "seconds": s,
-                "cases": {
-                    n: {"outcome": o[i], "keys": 2, "message": "assert 1 == 2"} for n, o in outcomes.items()
-                },
-            }
-            for i, s in enumerate(seconds)
-        ],
-    }
-
-
-def test_rates_and_the_flake_table():
-    run = _run(
-        {"t.py::test_a": ["passed", "failed", "passed", "failed"], "t.py::test_b": ["passed"] * 4},
-        [30.0, 10.0, 12.0, 11.0],
-    )
-    found = flake.rates(run)
-    assert [(r.nodeid, r.runs, r.failures, r.rate) for r in found] == [
-        ("t.py::test_a", 4, 2, 0.5),
-        ("t.py::test_b", 4, 0, 0.0),
-    ]
-    table = flake.flake_markdown(found, run)
-    assert "run on 4 fresh random streams (streams 1-4" in table
-    assert "30.0s for the first (imports), median 11.0s after; 63s in all" in table
-    assert "| `t.py::test_a` | 4 | 2 | 50.0% | 2 | stream 2: assert 1 == 2 |" in table
-    assert "| `t.py::test_b` | 4 | 0 | 0.0% | 2 | - |" in table
-    assert "2 failures in 8 runs; 1 of 2 cases failed at least once." in table
-
-
-def test_a_skipped_run_is_not_a_stream_the_case_passed():
-    run = _run({"t.py::test_a": ["skipped", "passed"]}, [1.0, 1.0])
-    (rate,) = flake.rates(run)
-    assert (rate.runs, rate.failures, rate.skipped) == (1, 0, 1)
-
-
-def test_the_streams_table():
-    row = streams.row_of(
-        streams.settings(True)[1],
-        ("0.10.2", "rbg", True),
-        [],
-        12.4,
-    )
-    assert (row["passed"], row["failed"], row["failures"]) == (0, 0, "-")
-    table = streams.streams_markdown([row], "0.10.2")
-    assert "| rbg | `JAX_DEFAULT_PRNG_IMPL=rbg` | rbg, partitionable=1 | 0 | 0 | 0 | - | 12s |" in table
-
-
 def test_the_time_budget_starts_no_stream_that_would_end_after_it():
     assert not seedoffset.over_budget([], 0.0, 10.0)  # the first stream always runs
     assert not seedoffset.over_budget([30.0, 4.0], 34.0, 0.0)  # no budget
@@ -239,9 +161,3 @@ def test_the_time_budget_starts_no_stream_that_would_end_after_it():
     assert not seedoffset.over_budget([30.0, 4.0, 5.0], 39.0, 44.0)
     assert seedoffset.over_budget([30.0, 4.0, 5.0], 39.5, 44.0)
     assert seedoffset.over_budget([50.0], 50.0, 60.0)
-
-
-def test_a_table_of_fewer_streams_than_asked_says_so():
-    run = _run({"t.py::test_a": ["passed", "passed"]}, [3.0, 1.0]) | {"asked": 20, "budget": 300.0}
-    table = flake.flake_markdown(flake.rates(run), run)
-    assert "run on 2 of the 20 asked (time budget 300s) fresh random streams" in table

@@ -10,8 +10,7 @@ import re
 import subprocess
 import sys
 
-from conftest import DOC_BLOCK, IDENT, NEW_TEST, Upstream, git
-from test_apply import error_line
+from helpers import DOC_BLOCK, IDENT, NEW_TEST, Upstream, error_line, git
 
 TESTS_PATCH = "0001-tests-add-the-new-test.patch"
 DOCS_PATCH = "0002-docs-add-a-section.patch"

@@ -2,106 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
-from conftest import Upstream, git
-from kit.checkout.target import require_target
-from kit.evidence import ledger
-from kit.evidence.stamps import series_digest, write_stamp
-from kit.paths import Kit
+from helpers import AUTHOR, envs_of_a_run, error_line, git, kit_of, ready, results_of_a_run, run
+from kit.evidence.stamps import write_stamp
 from kit.pr import body as prbody
-from kit.series.pin import load_pin
-from kit.series.stack import load_stack
-from test_apply import error_line
-
-AUTHOR = "Ada Lovelace <ada@example.com>"
-BASE_IDS = "tests/test_upstream.py::test_upstream\n"
-JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="tests.test_new" name="test_new" time="1.5"/>
-<testcase classname="tests.test_upstream" name="test_upstream" time="3.0"/>
-</testsuite></testsuites>
-"""
-PIN_JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="tests.test_upstream" name="test_upstream" time="3.0"><failure message="NotImplementedError"/>
-</testcase></testsuite></testsuites>
-"""
-DOCTEST_SUMMARY = "Doctest summary\n===============\n    7 tests\n    1 failure in tests\n"
-ROW = {
-    "env": "latest",
-    "python": "3.13.0",
-    "jax": "0.12.0",
-    "jaxlib": "0.12.0",
-    "equinox": "0.13.8",
-    "paramax": "0.0.5",
-    "pytest": "9.2.0",
-    "series": "1 passed, 0 failed",
-    "upstream_pin": "1 passed, 0 failed",
-    "upstream_stack": "1 passed, 0 failed",
-    "doctests": "7 passed, 0 failed",
-    "sentinels": "-",
-    "reproducer_pin": {},
-    "reproducer_stack": {},
-    "reproducer_stack_ok": True,
-    "series_fails_alone": False,
-    "seconds": 12.0,
-}
-
-
-def run(upstream: Upstream, *args: str, **env: str):
-    return upstream.kit_run(*args, KIT_PYTHON=sys.executable, **env)
-
-
-def kit_of(upstream: Upstream) -> Kit:
-    return Kit(upstream.kit, upstream.checkout, upstream.cache, upstream.index.as_uri())
-
-
-def results_of_a_run(upstream: Upstream, **facts) -> None:
-    """What a full `make test` leaves: JUnit results, doctest output, base node ids, a stamp."""
-    results = upstream.kit / "build/results"
-    results.mkdir(parents=True, exist_ok=True)
-    for name in ("flowjax.xml", "pr-tests.xml"):
-        (results / name).write_text(JUNIT)
-    (results / "doctest").mkdir(exist_ok=True)
-    (results / "doctest/output.txt").write_text(DOCTEST_SUMMARY)
-    base = git(upstream.checkout, "rev-parse", "reparameterized-gradients~2")
-    ids = upstream.kit / f"build/nodeids/base-nodeids-{base[:12]}.txt"
-    ids.parent.mkdir(parents=True, exist_ok=True)
-    ids.write_text(BASE_IDS)
-    kit = kit_of(upstream)
-    pin = load_pin(kit.pin_file)
-    target = require_target(kit, pin)
-    stamp = {
-        "upstream_suite": True,
-        "order": "natural",
-        "version": "1.0.0",
-        "tree": git(upstream.checkout, "rev-parse", "HEAD^{tree}"),
-        "exit_code": 0,
-        **target.facts(),
-    }
-    write_stamp(results / "stamp.json", kit, **(stamp | facts))
-    ledger.record(kit, series_digest(kit), stamp | facts)
-
-
-def envs_of_a_run(upstream: Upstream, **row) -> None:
-    """What `make envs` leaves: the table, its stamp, and each row's cases (upstream's test fails on 1.0.0)."""
-    results = upstream.kit / "build/results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "envs.md").write_text("| env | ... |\n|---|---|\n| latest | ... |\n")
-    write_stamp(results / "envs.json", kit_of(upstream), rows=[ROW | row], made="2026-11-26 10:00")
-    (results / "envs/latest").mkdir(parents=True, exist_ok=True)
-    (results / "envs/latest/pin.xml").write_text(PIN_JUNIT)
-    (results / "envs/latest/stack.xml").write_text(JUNIT)
-
-
-def ready(upstream: Upstream) -> None:
-    assert run(upstream, "apply").returncode == 0
-    results_of_a_run(upstream)
-    envs_of_a_run(upstream)
 
 
 def test_pr_writes_a_branch_patches_and_body_per_pr(upstream):
@@ -320,61 +228,3 @@ def test_pr_in_a_user_clone_prints_the_push(upstream, clone: Path):
     assert "branches on v1.0.0, where `make test` proved them" in proc.stdout
     assert git(clone, "branch", "--show-current") == "reparameterized-gradients"
     assert git(clone, "log", "-1", "--format=%ae", "add-docs") == "ada@example.com"
-
-
-def test_body_lines_for_fixed_tests_other_prngs_and_random_streams(upstream):
-    ready(upstream)
-    kit = kit_of(upstream)
-    pin = load_pin(kit.pin_file)
-    stack = load_stack(kit.patches, pin.branch)
-    envs_stamp = json.loads((kit.results / "envs.json").read_text())
-    facts = prbody.facts(kit, pin, stack, stack.get("tests"), set(BASE_IDS.split()), envs_stamp, {})
-    # test_upstream fails on the release under pytest 9.2 and passes with every PR: that is this
-    # PR's evidence only where no other PR edits the file.
-    assert prbody.fixed_line(facts) is None
-    mine = dataclasses.replace(facts, only_mine={"tests/test_upstream.py"})
-    assert prbody.fixed_line(mine) == (
-        "Under pytest 9.2.0 on Python 3.13.0 / jax 0.12.0: 1 failure on main, 0 with this PR"
-        " (run together with my other open PRs, which do not edit these files)."
-    )
-    new = "tests/test_new.py::test_new"
-    results = kit.results
-    assert prbody.streams_line(facts) is None
-    assert prbody.flake_line(facts) is None
-    rows = [
-        {"setting": "default", "env": "jax's defaults", "failed_ids": []},
-        {"setting": "rbg", "env": "JAX_DEFAULT_PRNG_IMPL=rbg", "failed_ids": []},
-        {"setting": "unsafe_rbg", "env": "JAX_DEFAULT_PRNG_IMPL=unsafe_rbg", "failed_ids": [new]},
-    ]
-    write_stamp(results / "streams.json", kit, rows=rows, cases=[new])
-    assert (
-        prbody.streams_line(facts) == "Some of its new tests fail under `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg`."
-    )
-    rows[2]["failed_ids"] = []
-    write_stamp(results / "streams.json", kit, rows=rows, cases=[new])
-    assert prbody.streams_line(facts) == (
-        "Its new tests also pass with JAX's other random number generators: "
-        "`JAX_DEFAULT_PRNG_IMPL=rbg` and `JAX_DEFAULT_PRNG_IMPL=unsafe_rbg`."
-    )
-    write_stamp(results / "flake.json", kit, rates={new: {"runs": 100, "failures": 0}})
-    assert prbody.flake_line(facts) == (
-        "Its new tests: 0 failures in 100 random streams per test (every `jax.random.key` seed offset)."
-    )
-    write_stamp(results / "flake.json", kit, rates={new: {"runs": 100, "failures": 3}})
-    assert prbody.flake_line(facts) == (
-        "Its new tests over 100 random streams per test: 1 test failed at least once (worst: `test_new`, 3 of 100)."
-    )
-    # Results of another version of the patches say nothing about this one.
-    write_stamp(results / "flake.json", kit, series="0" * 64, rates={new: {"runs": 100, "failures": 0}})
-    write_stamp(results / "streams.json", kit, series="0" * 64, rows=rows, cases=[new])
-    assert prbody.flake_line(facts) is None
-    assert prbody.streams_line(facts) is None
-
-
-def test_a_folded_block_counts_as_one_line():
-    assert prbody.line_count("a\n\n<details><summary>x</summary>\n\n| t |\n|---|\n\n</details>\n") == 3
-
-
-def test_kit_words_are_found_as_words():
-    assert prbody.kit_words("The series' tests and a sentinel, on the pin") == ["series", "sentinel", "pin"]
-    assert prbody.kit_words("Pinned versions; a spinning top; stacked bars") == []

@@ -7,24 +7,13 @@ patch then needs a 3-way merge), or (c) conflict with one PR.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import pytest
-from conftest import Upstream, git
-from kit.checkout.target import require_target
-from kit.proof import selection
-from kit.series.pin import load_pin
-from test_apply import error_line
-from test_pr import AUTHOR, envs_of_a_run, kit_of, results_of_a_run
+from helpers import AUTHOR, envs_of_a_run, error_line, git, results_of_a_run, run
 
 DOCS = "docs/getting_started.rst"
 DOCS_PATCH = "0002-docs-add-a-section.patch"
 BRANCH = "reparameterized-gradients"
-
-
-def run(upstream: Upstream, *args: str, **env: str):
-    return upstream.kit_run(*args, KIT_PYTHON=sys.executable, **env)
 
 
 def commit_on_main(clone: Path, path: str, old: str | None, new: str, message: str) -> str:
@@ -183,74 +172,3 @@ def commit_on_main_elsewhere(clone: Path) -> str:
     """A new commit on top of main, made without checking main out (the user is on the stack)."""
     tree = git(clone, "rev-parse", "main^{tree}")
     return git(clone, "commit-tree", tree, "-p", "main", "-m", "more work on main")
-
-
-@pytest.fixture
-def tests_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "tests").mkdir(parents=True)
-    (repo / "flowjax/bijections").mkdir(parents=True)
-    (repo / "tests/test_bijections").mkdir()
-    (repo / "flowjax/bijections/utils.py").write_text("X = 1\n")
-    (repo / "tests/test_bijections/test_bijection_utils.py").write_text("def test_u():\n    assert True\n")
-    (repo / "tests/test_bijections/test_other.py").write_text("def test_o():\n    assert True\n")
-    (repo / "tests/test_a.py").write_text(
-        "import pytest\n\nCASES = {\n    'one': 1,\n}\n\n\n"
-        "@pytest.mark.parametrize('k', CASES)\ndef test_cases(k):\n    assert CASES[k]\n\n\n"
-        "def test_plain():\n    assert 1\n"
-    )
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "base")
-    return repo
-
-
-def _proof(repo: Path) -> list[str]:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "change")
-    with_base = git(repo, "rev-parse", "HEAD~1")
-    return selection.proof_args(Path(sys.executable), repo, with_base, BASE_IDS)
-
-
-BASE_IDS = {
-    "tests/test_a.py::test_cases[one]",
-    "tests/test_a.py::test_plain",
-    "tests/test_bijections/test_bijection_utils.py::test_u",
-    "tests/test_bijections/test_other.py::test_o",
-}
-
-
-def test_proof_runs_a_new_case_and_not_the_rest_of_the_file(tests_repo):
-    path = tests_repo / "tests/test_a.py"
-    path.write_text(path.read_text().replace("    'one': 1,\n", "    'one': 1,\n    'two': 2,\n"))
-    assert _proof(tests_repo) == ["tests/test_a.py::test_cases[two]"]
-
-
-def test_proof_runs_every_case_of_an_edited_function(tests_repo):
-    path = tests_repo / "tests/test_a.py"
-    path.write_text(path.read_text().replace("assert CASES[k]", "assert CASES[k] > 0"))
-    assert _proof(tests_repo) == ["tests/test_a.py::test_cases[one]"]
-
-
-def test_proof_runs_the_whole_file_when_module_code_is_edited(tests_repo):
-    path = tests_repo / "tests/test_a.py"
-    path.write_text(path.read_text().replace("'one': 1,", "'one': 3,"))
-    assert _proof(tests_repo) == ["tests/test_a.py"]
-
-
-def test_proof_runs_the_tests_named_after_an_edited_module(tests_repo):
-    (tests_repo / "flowjax/bijections/utils.py").write_text("X = 2\n")
-    assert _proof(tests_repo) == ["tests/test_bijections/test_bijection_utils.py"]
-
-
-def test_a_base_is_described_by_its_tag_or_its_ref_commit_and_date(upstream, clone):
-    kit = kit_of(upstream)
-    pin = load_pin(kit.pin_file)
-    main = git(clone, "rev-parse", "main")
-    day = git(clone, "log", "-1", "--format=%cs", "main")
-    assert require_target(kit, pin, "v1.0.0").describe() == "v1.0.0"
-    assert require_target(kit, pin, "main").describe() == f"main at {main[:7]}, {day}"
-    assert require_target(kit, pin, main[:10]).describe() == f"{main[:7]}, {day}"
-    facts = require_target(kit, pin, "main").facts()
-    assert (facts["base_ref"], facts["base_commit"]) == ("main", main)
-    assert facts["base_date"].startswith(day)
