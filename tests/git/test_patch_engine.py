@@ -61,15 +61,20 @@ def test_a_3way_conflict_names_the_file_and_leaves_no_am_behind(tmp_path):
     assert (onto_index.kind, onto_index.file, onto_index.detail) == (CONFLICT, "f", "conflict in f")
 
 
-def test_a_patch_whose_blob_is_missing_fails_at_its_file(tmp_path):
-    repo, patch = repo_with_patch(tmp_path)
+def other_repo(tmp_path: Path, name: str, text: str) -> Path:
+    """A repository of its own (none of the patch's blobs) holding one file ``name``."""
     other = tmp_path / "other"
     other.mkdir()
     git(other, "init", "-q", "-b", "main")
-    (other / "f").write_text("uno\ndos\ntres\n")
-    git(other, "add", "f")
+    (other / name).write_text(text)
+    git(other, "add", name)
     git(other, "commit", "-qm", "base")
-    failure = am(other, patch)
+    return other
+
+
+def test_a_patch_whose_blob_is_missing_fails_at_its_file(tmp_path):
+    _, patch = repo_with_patch(tmp_path)
+    failure = am(other_repo(tmp_path, "f", "uno\ndos\ntres\n"), patch)
     assert isinstance(failure, Failure)
     assert (failure.kind, failure.file, failure.detail) == (FAILED, "f", "patch failed: f")
 
@@ -97,13 +102,7 @@ def test_a_file_deleted_or_created_on_the_base_too_is_a_conflict(tmp_path):
 
 def test_a_file_that_is_not_there_without_a_3way_base_is_named(tmp_path):
     _, patch = repo_with_patch(tmp_path)
-    other = tmp_path / "other"
-    other.mkdir()
-    git(other, "init", "-q", "-b", "main")
-    (other / "g").write_text("unrelated\n")
-    git(other, "add", "g")
-    git(other, "commit", "-qm", "base")
-    failure = am(other, patch)
+    failure = am(other_repo(tmp_path, "g", "unrelated\n"), patch)
     assert isinstance(failure, Failure)
     assert (failure.kind, failure.file, failure.detail) == (MISSING, "f", "f: does not exist in index")
 
