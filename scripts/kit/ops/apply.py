@@ -153,19 +153,9 @@ def plan_apply(
         sdist = verified_sdist(kit, pin)
         current = pin.branch
         return ApplyPlan(
-            kit,
-            pin,
-            "sdist",
-            branch,
-            pr,
-            patches,
-            pin.base_tag,
-            None,
-            aside,
-            sdist,
-            current,
-            branch != current,
-        )
+            kit, pin, "sdist", branch, pr, patches, pin.base_tag, None,
+            aside=aside, sdist=sdist, current=current, new_branch=branch != current,
+        )  # fmt: skip
     target = resolve_target(kit, pin, ref)
     assert target is not None
     target = dataclasses.replace(target, branch=branch)
@@ -207,23 +197,15 @@ def plan_apply(
     else:
         start = len(commits_above(repo, target.base, tip))
     return ApplyPlan(
-        kit,
-        pin,
-        target.mode,
-        branch,
-        pr,
-        patches,
-        target.base_name,
-        target.base,
-        aside,
-        None,
-        current,
-        tip is None,
-        unexported_note(target, branches, current),
-        restart,
-        tip if restart else None,
-        start,
-    )
+        kit, pin, target.mode, branch, pr, patches, target.base_name, target.base,
+        aside=aside,
+        current=current,
+        new_branch=tip is None,
+        note=unexported_note(target, branches, current),
+        restart=restart,
+        old_tip=tip if restart else None,
+        start=start,
+    )  # fmt: skip
 
 
 def _aside(kit: Kit, mode: str | None, branch: str) -> Aside | None:
