@@ -392,7 +392,7 @@ def full_text(
     return ledger.add_bases(text, proven_runs(kit))
 
 
-def _reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
+def reproducer_lines(kit: Kit, stack: Stack) -> dict[str, str]:
     """What `make test` printed for each issue reproducer, from its log in results/."""
     out = {}
     for pr in stack.prs:

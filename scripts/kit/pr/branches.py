@@ -16,9 +16,9 @@ from kit.log import KitError
 from kit.series.patch import Patch
 
 
-def _branch_commits(repo: Path, base: str, patches: list[Patch], who: tuple[str, str], date: str) -> str:
+def branch_commits(repo: Path, base: str, patches: list[Patch], who: Identity, date: str) -> str:
     """Commit ``patches`` on ``base`` as ``who`` (author and committer) at ``date``; the tip."""
-    contributor = Who(Identity(*who), date=date, authors=True)
+    contributor = Who(who, date=date, authors=True)
     with scratch_worktree(repo, base) as work:
         if failure := am_all(work, [p.path for p in patches], contributor):
             raise KitError(f"{failure.patch.name} does not apply on {base}: {failure.detail}")

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from kit.git import run as git
+from kit.git.run import Identity
 from kit.log import KitError
 from kit.options import child_env
 from kit.series.pin import Pin
@@ -13,7 +14,7 @@ from kit.series.pin import Pin
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>@\s]+@[^<>\s]+)>\s*$")
 
 
-def identity(repo: Path, pin: Pin, author: str) -> tuple[str, str]:
+def identity(repo: Path, pin: Pin, author: str) -> Identity:
     """The contributor: ``AUTHOR="Name <mail>"`` (``author``), else git's user.name and user.email.
 
     Raises:
@@ -38,4 +39,4 @@ def identity(repo: Path, pin: Pin, author: str) -> tuple[str, str]:
     }
     if email in kit_emails:
         raise KitError(f'{email} is the kit\'s placeholder, not a contributor: set AUTHOR="Name <mail>"')
-    return name, email
+    return Identity(name, email)

@@ -19,8 +19,8 @@ from kit.log import KitError, info, warn
 from kit.options import Options
 from kit.paths import Kit
 from kit.pr import body
-from kit.pr.body import _reproducer_lines, add_fixes, full_text
-from kit.pr.branches import _branch_commits, check_branch, diff_size, write_branch
+from kit.pr.body import add_fixes, full_text, reproducer_lines
+from kit.pr.branches import branch_commits, check_branch, diff_size, write_branch
 from kit.pr.commands import print_issue_commands, print_pr_commands
 from kit.pr.identity import identity
 from kit.series import issue_text
@@ -39,18 +39,18 @@ def pr(kit: Kit, pin: Pin, target: Target, opts: Options) -> None:
     who = identity(target.repo, pin, opts.author)
     date = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     base_ids = _read_ids(kit, target)
-    repro = _reproducer_lines(kit, stack)
+    repro = reproducer_lines(kit, stack)
     olds = {one.branch: check_branch(target.repo, one.branch) for one in stack.prs}  # before anything moves
     out = kit.build / "pr"
     if out.exists():
         shutil.rmtree(out)  # the kit's own output, rebuilt from scratch each time
     repo = target.repo
-    info(f"PR commits by {who[0]} <{who[1]}>, dated {date}")
+    info(f"PR commits by {who}, dated {date}")
     for one in stack.prs:
         folder = out / one.name
         folder.mkdir(parents=True)
-        tip = _branch_commits(repo, target.base, stack.patches_for(one.name), who, date)
-        write_branch(repo, one.branch, tip, olds[one.branch], f"make pr: PR {one.name} as {who[0]}")
+        tip = branch_commits(repo, target.base, stack.patches_for(one.name), who, date)
+        write_branch(repo, one.branch, tip, olds[one.branch], f"make pr: PR {one.name} as {who.name}")
         start = f"{tip}~{len(one.patches)}"
         for_review(repo, start, tip, folder)
         size = diff_size(repo, start, tip)
