@@ -192,6 +192,8 @@ class RefreshPlan:
         commits: How many commits above the base are exported.
         new: The new series.
         sources: Each source's path in the kit and the text it will hold.
+        changes: What installing ``new`` changes in `patches/` (see `NewSeries.changes`).
+        changed_sources: The sources whose text changes.
     """
 
     kit: Kit
@@ -201,21 +203,19 @@ class RefreshPlan:
     commits: int
     new: NewSeries
     sources: tuple[tuple[str, str], ...]
+    changes: tuple[tuple[str, str], ...]
+    changed_sources: tuple[str, ...]
 
     @property
     def changed(self) -> list[str]:
         """The PRs with a patch file that is new or whose bytes change."""
-        names = {n for a, n in self.new.changes(self.kit) if a == "wrote"}
+        names = {n for a, n in self.changes if a == "wrote"}
         return [pr for pr, patches in self.new.prs if names & set(patches)]
-
-    def source_changes(self) -> list[str]:
-        root = self.kit.root
-        return [p for p, text in self.sources if not (root / p).is_file() or (root / p).read_text() != text]
 
     def steps(self) -> list[str]:
         verb = {"wrote": "write", "removed": "remove"}
-        lines = [f"{verb[a]} patches/{n}" for a, n in self.new.changes(self.kit)]
-        lines += [f"write {path}" for path in self.source_changes()]
+        lines = [f"{verb[a]} patches/{n}" for a, n in self.changes]
+        lines += [f"write {path}" for path in self.changed_sources]
         branch = self.target.branch
         return [*lines, f"record {branch}'s tip as the kit's ({state.APPLIED}{branch})"]
 
@@ -257,7 +257,19 @@ def plan_refresh(kit: Kit, pin: Pin, opts: Options) -> RefreshPlan:
                 )
             texts.append((source.path, text))
         held = hold(kit, pin, new)
-    return RefreshPlan(kit, pin, target, one.name if one else None, commits, held, tuple(texts))
+    root = kit.root
+    differ = tuple(p for p, text in texts if not (root / p).is_file() or (root / p).read_text() != text)
+    return RefreshPlan(
+        kit,
+        pin,
+        target,
+        one.name if one else None,
+        commits,
+        held,
+        tuple(texts),
+        tuple(held.changes(kit)),
+        differ,
+    )
 
 
 def execute(plan: RefreshPlan) -> None:
