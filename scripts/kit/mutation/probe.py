@@ -1,7 +1,7 @@
 """Sample values of every case the stack's gradient tests use, for the mutation report.
 
 Run by `make mutation-report` with the kit environment's python, inside a (mutated) copy
-of the checkout (``PYTHONPATH`` = the copy): ``python mutation_probe.py OUT.npz``. Not
+of the checkout (``PYTHONPATH`` = the copy): ``python probe.py OUT.npz``. Not
 imported by the kit itself. Cases are built in float32, as the tests build them, and
 sampled in float64 so that a value-preserving mutation compares equal to 1e-12.
 """

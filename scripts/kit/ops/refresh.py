@@ -56,7 +56,7 @@ def cut(kit: Kit, pin: Pin, repo: Path, base: str, head: str, tmp: Path, pr: str
     ``head`` holds the whole stack, or with ``pr`` that PR and what it depends on (a PR's
     branch): then only those PRs take the exported commits and the other PRs keep their
     patches; every PR that depends on an exported one is replayed on its new patches (a
-    restack). An exported patch keeps its PR (see `stack.assign`).
+    restack). An exported patch keeps its PR (see `series.stack.assign`).
 
     Raises:
         KitError: If the commits no longer keep each PR's patches together.

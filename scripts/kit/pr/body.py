@@ -387,7 +387,7 @@ def full_text(
     envs_stamp: dict,
     repro: dict[str, str],
 ) -> str:
-    """PR_BODY.md for one PR (see kit.prbody: one line per piece of its own evidence), and its bases."""
+    """PR_BODY.md for one PR (one line per piece of its own evidence, see `render`), and its bases."""
     text = render(facts(kit, pin, stack, pr, base_ids, envs_stamp, repro))
     return ledger.add_bases(text, proven_runs(kit))
 

@@ -36,7 +36,7 @@ def prove_alone(kit: Kit, python: Path, target: Target, stack: Stack, pr: PR, ba
     """Apply ``pr`` with only its dependencies to the base, in a scratch worktree, and test it.
 
     Runs the test ids the PR adds or changes and upstream's tests of the library modules it
-    edits (`carried.proof_args`); the doctests when it edits docs/ or a docstring example.
+    edits (`selection.proof_args`); the doctests when it edits docs/ or a docstring example.
     The stack stage runs the whole suite on top of every PR. Pytest's output goes to
     ``results/pr-<name>.log``, so that two proofs can run at once.
     """
