@@ -2,15 +2,15 @@
 # Variables: FLOWJAX_DIR (checkout, default build/flowjax), PR (one PR of patches/stack.toml),
 # FORCE=1, UPSTREAM_REF (your clone's base: a tag, main, a commit; old name UPSTREAM_TAG), ORDER, ENVS and KIT_PYTHONS (make envs), VERSIONS (make matrix),
 # VERSION (make bump), AUTHOR and ISSUE (make pr), MUTATIONS and MUTATION_UPSTREAM=full (make mutation-report),
-# STREAMS, CASES and FLAKE_MINUTES (make flake).
+# STREAMS, CASES and FLAKE_MINUTES (make flake); DRY_RUN=1 (make apply, refresh, bump: print the plan, change nothing).
 SHELL := /bin/bash
 PYTHON ?= python3
 KIT := PYTHONPATH=$(CURDIR)/scripts $(PYTHON) -m kit
-export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES
+export FLOWJAX_DIR PR FORCE UPSTREAM_REF UPSTREAM_TAG ORDER ENVS KIT_PYTHONS VERSIONS VERSION AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES DRY_RUN
 
 # A variable given in lower case (`make apply pr=docs`) would be ignored: name it instead.
 KIT_VARS := FLOWJAX_DIR PR FORCE UPSTREAM_TAG UPSTREAM_REF ORDER ENVS KIT_PYTHONS KIT_PYTHON VERSIONS VERSION \
-	AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES PYTHON KIT_INDEX_URL KIT_CACHE KIT_TOOLS_CACHE
+	AUTHOR ISSUE MUTATIONS MUTATION_UPSTREAM STREAMS CASES FLAKE_MINUTES DRY_RUN PYTHON KIT_INDEX_URL KIT_CACHE KIT_TOOLS_CACHE
 lower = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst \
 	I,i,$(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst \
 	R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst Z,z,$(1)))))))))))))))))))))))))))
@@ -23,14 +23,14 @@ $(foreach v,$(KIT_VARS),$(if $(filter command line,$(origin $(call lower,$(v))))
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-apply: ## fetch + verify the pinned sdist, make build/flowjax, apply the stack (PR=<name>: one PR + deps; FLOWJAX_DIR=<clone> UPSTREAM_REF=main: onto main)
+apply: ## fetch + verify the pinned sdist, make build/flowjax, apply the stack (PR=<name>: one PR + deps; FLOWJAX_DIR=<clone> UPSTREAM_REF=main: onto main; DRY_RUN=1: the plan only)
 	@$(KIT) apply
 
 test: ## kit tests; each PR alone; the stack + upstream's suite; sentinels; reproducer; docs; drift; ruff (on a PR's branch: that PR)
 	@$(KIT) test
 
 test-fast: ## the edit loop: the series' own tests, sentinels, reproducer, doctests (on a PR's branch: that PR)
-	@$(KIT) test --fast
+	@$(KIT) test-fast
 
 docs: ## build the patched HTML docs into build/docs/html; no new warnings vs the base
 	@$(KIT) docs
@@ -47,7 +47,7 @@ flake: ## opt-in: each new test case's failure rate over STREAMS=N fresh random 
 matrix: ## the stack + its tests on each release: VERSIONS="19.0.0 19.1.2" (default: pin + newest)
 	@$(KIT) matrix
 
-bump: ## move the pin to VERSION=X, re-apply the series, report what broke
+bump: ## move the pin to VERSION=X, re-apply the series, report what broke (DRY_RUN=1: the plan only)
 	@$(KIT) bump
 
 pr: ## per PR: branch, build/pr/<pr>/ patches + PR_BODY.md (+ ISSUE.md); AUTHOR="Name <mail>"; never pushes
@@ -68,7 +68,7 @@ drift: ## check the patches add exactly what flowjax_tests/ and docs_additions/ 
 patches: ## rebuild the patches from flowjax_tests/ and docs_additions/
 	@$(KIT) patches
 
-refresh: ## export the checkout's commits to patches/ and the sources (on a PR's branch: that PR; restack the rest)
+refresh: ## export the checkout's commits to patches/ and the sources (on a PR's branch: that PR; restack the rest; DRY_RUN=1: the plan only)
 	@$(KIT) refresh
 
 lint: ## ruff over the kit's own code

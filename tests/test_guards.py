@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SCRIPTS, Upstream, git
-from test_apply import error_line
+from helpers import SCRIPTS, Upstream, error_line, git
 
 KIT_ROOT = SCRIPTS.parent
 

@@ -1,191 +1,49 @@
-"""Command-line interface: one subcommand per Makefile target."""
+"""Command-line interface: one subcommand per Makefile target, each one line into its folder."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Callable
 
-from kit import apply, bench, bump, docs, env, envs, matrix, mutate, pr, sources, state, streams, testrun
-from kit.config import Kit, Pin, load_kit, load_pin
-from kit.log import KitError, info
-from kit.stack import load_stack
+from kit.envs import ci, venv
+from kit.log import KitError
+from kit.mutation import report
+from kit.ops import apply, bump, patches, refresh
+from kit.options import Options, parse
+from kit.paths import Kit, load_kit
+from kit.pr import make
+from kit.proof import bench, docs, test
+from kit.releases import matrix
+from kit.series import drift
+from kit.series.pin import Pin, load_pin
+from kit.streams import flake, streams
 
+Command = Callable[[Kit, Pin, Options], int]
 
-def _require_checkout(kit: Kit, pin: Pin) -> state.Target:
-    return state.require_target(kit, pin, state.requested_ref())
-
-
-def cmd_apply(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    apply.apply(
-        kit,
-        pin,
-        ref=state.requested_ref(),
-        force=os.environ.get("FORCE") == "1",
-        pr=os.environ.get("PR") or None,
-    )
-    return 0
-
-
-def cmd_drift(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    problems = sources.drift(kit, pin)
-    for problem in problems:
-        print(f"kit: drift: {problem}", file=sys.stderr)
-    if not problems:
-        info(f"no drift: {len(pin.sources)} source(s) match the series")
-    return 1 if problems else 0
-
-
-def cmd_patches(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
-    sources.regenerate(kit, pin, target.base)
-    info("patches rebuilt from the sources; `make apply` puts them on the checkout")
-    return 0
-
-
-def cmd_refresh(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
-    state.require_clean(target.repo, "commit them first; refresh exports commits")
-    one = state.branch_pr(target, pin, load_stack(kit.patches, pin.branch))
-    branch = one.branch if one else pin.branch
-    state.require_on_base(target)
-    commits = len(state.commits_above(target.repo, target.base, "HEAD"))
-    done = sources.refresh(kit, pin, target.repo, target.base, one.name if one else None)
-    state.record_applied(target.repo, branch)
-    if target.mode == "clone":
-        state.record_base(target.repo, target.base_name)
-    stack = load_stack(kit.patches, pin.branch)
-    touched = [pr.name for pr in stack.prs if any(p.name in done.changed for p in pr.patches)]
-    info(
-        f"exported {commits} commit(s) of {branch} above {target.base_name} to {kit.patches}: "
-        + (f"changed PR(s) {', '.join(touched)}" if touched else "no patch changed")
-        + (f"; unchanged: {', '.join(n for n in stack.names if n not in touched)}" if touched else "")
-    )
-    if done.problems:
-        first = done.problems[0]
-        raise KitError(
-            f"{'; '.join(p.line for p in done.problems)}. Its patches are kept as they were: "
-            f"`make apply PR={first.pr}` stops before {first.patch}; there `git -C {target.repo} am -3 "
-            f"{kit.patches / first.patch}`, resolve, `git am --continue`, then `make refresh`"
-        )
-    if one is not None:
-        above = [p.name for p in stack.prs if p.name != one.name and one.name in stack.names_in(p.name)]
-        on_top = f"re-cut on top of it: {', '.join(above)}" if above else "no PR depends on it"
-        info(f"{on_top}; `make apply` returns to the whole stack")
-    return 0
-
-
-def cmd_env(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    python = env.ensure_env(kit)
-    info(f"python: {python} ({env.tool_seconds():.3f}s in uv)")
-    return 0
-
-
-def cmd_bench(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    return bench.bench(kit)
-
-
-def cmd_docs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
-    problems = docs.build(kit, env.ensure_env(kit), target.repo, target.base, pin.sources)
-    for problem in problems:
-        print(f"kit: docs: {problem}", file=sys.stderr)
-    if problems:
-        return 1
-    info(f"docs built into {kit.build / 'docs' / 'html'}: no new warnings; new sections present")
-    return 0
-
-
-def cmd_matrix(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    versions = os.environ.get("VERSIONS", "").split() or matrix.default_versions(kit, pin)
-    info(f"matrix over FlowJAX {', '.join(versions)}")
-    return matrix.matrix(kit, pin, versions, env.ensure_env(kit))
-
-
-def cmd_envs(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    names = os.environ.get("ENVS", "").split() or list(envs.ENVS)
-    return envs.matrix(kit, pin, _require_checkout(kit, pin), names)
-
-
-def cmd_streams(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    return streams.streams(kit, pin, _require_checkout(kit, pin), env.ensure_env(kit))
-
-
-def cmd_flake(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    text = os.environ.get("STREAMS", "").strip() or "100"
-    if not text.isdigit():
-        raise KitError(f"STREAMS={text!r} is not a number of streams")
-    target = _require_checkout(kit, pin)
-    minutes = os.environ.get("FLAKE_MINUTES", "").strip() or "0"
-    try:
-        budget = float(minutes)
-    except ValueError:
-        raise KitError(f"FLAKE_MINUTES={minutes!r} is not a number of minutes") from None
-    cases = os.environ.get("CASES", "")
-    return streams.flake(kit, pin, target, env.ensure_env(kit), int(text), cases, budget)
-
-
-def cmd_bump(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    version = os.environ.get("VERSION", "").strip()
-    if not version:
-        raise KitError("name the release to pin: make bump VERSION=X")
-    return bump.bump(kit, pin, version)
-
-
-def cmd_pr(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    pr.pr(kit, pin, _require_checkout(kit, pin))
-    return 0
-
-
-def cmd_mutation_report(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    target = _require_checkout(kit, pin)
-    state.require_stack_branch(target, pin)
-    return mutate.report(
-        kit,
-        pin,
-        env.ensure_env(kit),
-        target.repo,
-        target.base,
-        full=os.environ.get("MUTATION_UPSTREAM") == "full",
-        names=os.environ.get("MUTATIONS", "").split(),
-    )
-
-
-def cmd_test(kit: Kit, pin: Pin, args: argparse.Namespace) -> int:
-    return testrun.test(
-        kit,
-        pin,
-        fast=args.fast,
-        order=os.environ.get("ORDER") or "natural",
-        ref=state.requested_ref(),
-    )
-
-
-COMMANDS = {
-    "apply": (cmd_apply, "fetch and verify the pinned sdist, make the checkout, apply the series"),
-    "drift": (cmd_drift, "check the patches add exactly flowjax_tests/ and docs_additions/"),
-    "patches": (cmd_patches, "rebuild the patches from flowjax_tests/ and docs_additions/"),
-    "refresh": (cmd_refresh, "export the checkout's commits to patches/ and the sources"),
-    "env": (cmd_env, "create or update .venv from requirements.lock"),
-    "bench": (cmd_bench, "time the kit's tests, and a fresh clone's `make env` against uv alone"),
-    "test": (cmd_test, "run every stage that proves the patches"),
-    "matrix": (cmd_matrix, "apply the series to several releases (VERSIONS=) and run the new tests"),
-    "envs": (cmd_envs, "prove the stack in upstream's CI environments; write build/results/envs.md"),
+COMMANDS: dict[str, tuple[Command, str]] = {
+    "apply": (apply.main, "fetch and verify the pinned sdist, make the checkout, apply the series"),
+    "drift": (drift.main, "check the patches add exactly flowjax_tests/ and docs_additions/"),
+    "patches": (patches.main, "rebuild the patches from flowjax_tests/ and docs_additions/"),
+    "refresh": (refresh.main, "export the checkout's commits to patches/ and the sources"),
+    "env": (venv.main, "create or update .venv from requirements.lock"),
+    "bench": (bench.main, "time the kit's tests, and a fresh clone's `make env` against uv alone"),
+    "test": (test.main, "run every stage that proves the patches (--fast: the edit loop's)"),
+    "test-fast": (test.main_fast, "the edit loop: the series' own tests, sentinels, reproducer, doctests"),
+    "matrix": (matrix.main, "apply the series to several releases (VERSIONS=) and run the new tests"),
+    "envs": (ci.main, "prove the stack in upstream's CI environments; write build/results/envs.md"),
     "streams": (
-        cmd_streams,
+        streams.main,
         "the series' tests under rbg, unsafe_rbg, threefry flipped; build/results/streams.md",
     ),
     "flake": (
-        cmd_flake,
-        "each new test case's failures over STREAMS=N fresh random streams; build/results/flake.md",
+        flake.main,
+        "each new test case's failures over STREAMS=N fresh streams; build/results/flake.md",
     ),
-    "bump": (cmd_bump, "move the pin to VERSION=X, re-apply the series and report what broke"),
-    "pr": (cmd_pr, "write build/pr/<pr>/ for every PR: branch, patches, PR_BODY.md (and ISSUE.md)"),
-    "mutation-report": (
-        cmd_mutation_report,
-        "run the mutation catalogue; write build/results/mutation-report.md",
-    ),
-    "docs": (cmd_docs, "build the patched HTML docs; fail on new warnings or a missing section"),
+    "bump": (bump.main, "move the pin to VERSION=X, re-apply the series and report what broke"),
+    "pr": (make.main, "write build/pr/<pr>/ for every PR: branch, patches, PR_BODY.md (and ISSUE.md)"),
+    "mutation-report": (report.main, "run the mutation catalogue; write build/results/mutation-report.md"),
+    "docs": (docs.main, "build the patched HTML docs; fail on new warnings or a missing section"),
 }
 
 
@@ -196,11 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         if name == "test":
-            p.add_argument("--fast", action="store_true", help="skip upstream's own suite")
+            p.add_argument("--fast", action="store_true", help="the same as `test-fast`")
     args = parser.parse_args(argv)
+    command = "test-fast" if getattr(args, "fast", False) else args.command
     try:
-        kit = load_kit()
-        return COMMANDS[args.command][0](kit, load_pin(kit.pin_file), args)
+        opts = parse()
+        kit = load_kit(opts)
+        return COMMANDS[command][0](kit, load_pin(kit.pin_file), opts)
     except (KitError, OSError) as e:
         print(f"kit: error: {e}", file=sys.stderr)
         return 1

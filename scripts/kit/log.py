@@ -1,4 +1,4 @@
-"""Progress lines with timings, and the kit's single error type."""
+"""Progress lines with timings, a plan's steps, and the kit's single error type."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ def step(what: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     info(f"{what}: done in {time.perf_counter() - start:.1f}s")
+
+
+def show_plan(steps: list[str]) -> None:
+    """``DRY_RUN=1``: a plan, one line a step, and that it was not carried out."""
+    for line in steps:
+        info(f"plan: {line}")
+    info("DRY_RUN=1: the plan above was not carried out")

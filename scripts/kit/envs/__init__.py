@@ -1,0 +1,1 @@
+"""Python environments: the locked `.venv`, the interpreters found, and `make envs` over upstream's CI environments."""
