@@ -31,13 +31,17 @@ from flowjax.distributions import Beta, Gamma, Normal, StudentT, Uniform, VmapMi
 from flowjax.train.losses import ElboLoss
 from jax.scipy.special import gammainc
 from jax.scipy.stats import gamma
+from paramax.wrappers import NonTrainable
 
 KEY = jr.key(0)
 
 
 def test_uniform_bounds_get_no_gradient():
-    # "gradients with respect to them are zero" ...
+    # "They are not trainable (see paramax.wrappers.NonTrainable)" ...
     dist = Uniform(jnp.array(-1.0), jnp.array(2.0))
+    assert isinstance(dist.bijection.loc, NonTrainable)
+    assert isinstance(dist.bijection.scale.args[0], NonTrainable)
+    # ... "so gradients with respect to them are zero" ...
     grad = eqx.filter_grad(lambda d: d.sample(KEY, (100,)).sum())(dist)
     leaves = jax.tree.leaves(grad)
     assert leaves
